@@ -1,0 +1,44 @@
+"""Activity analysis: which values need derivatives.
+
+A value is *varied* if it depends differentiably on an argument we
+differentiate with respect to, and *useful* if the differentiated output
+depends on it.  Only values that are both (active) get derivative code, so a
+sub-computation on constants or on other arguments costs nothing in the
+gradient.  Piecewise-constant primitives (comparisons, floor, ...) and int or
+bool values stop variation.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..ir.core import Atom, Eqn, Region, Var
+
+
+def _carries_derivative(eqn: Eqn, out: Var) -> bool:
+    return out.differentiable and not eqn.prim.piecewise_constant
+
+
+def varied_vars(region: Region, seeds: Iterable[Var]) -> set[Var]:
+    varied = {v for v in seeds if v.differentiable}
+    for eqn in region.eqns:
+        hook = eqn.prim.hooks.get("varied")
+        if hook is not None:
+            varied |= hook(eqn, varied)
+        elif any(isinstance(a, Var) and a in varied for a in eqn.args):
+            varied.update(o for o in eqn.outs if _carries_derivative(eqn, o))
+    return varied
+
+
+def useful_vars(region: Region, results: Iterable[Atom]) -> set[Var]:
+    useful = {r for r in results if isinstance(r, Var)}
+    for eqn in reversed(region.eqns):
+        hook = eqn.prim.hooks.get("useful")
+        if hook is not None:
+            useful |= hook(eqn, useful)
+        elif any(o in useful for o in eqn.outs):
+            useful.update(a for a in eqn.args if isinstance(a, Var))
+    return useful
+
+
+def active_vars(region: Region, seeds: Iterable[Var], results: Iterable[Atom]) -> set[Var]:
+    return varied_vars(region, seeds) & useful_vars(region, results)

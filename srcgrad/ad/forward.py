@@ -1,0 +1,56 @@
+"""Forward mode: a primal function to one computing its JVP.
+
+The generated function takes the primal arguments followed by one tangent per
+argument (``x_dot``) and returns the primal outputs followed by their
+tangents.  Each active equation is followed by its tangent
+``t_out = sum(partial_i * t_i)`` from the primitive's declared partials: the
+same declaration reverse mode reads.
+
+Structured primitives (control flow) provide a ``forward`` hook.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..codegen.naming import tangent_hint
+from ..errors import NoDerivativeRuleError
+from ..ir.builder import Builder
+from ..ir.core import Atom, Const, Eqn, Function, Region, Var
+from .reverse import missing_rule_message
+
+
+def tangent_eqn(b: Builder, eqn: Eqn, tangents: dict[Var, Atom]) -> None:
+    """Append `eqn` and, when any argument has a tangent, its tangent code."""
+    hook = eqn.prim.hooks.get("forward")
+    if hook is not None:
+        hook(b, eqn, tangents)
+        return
+    b.eqns.append(eqn)
+    out = eqn.outs[0]
+    if not out.differentiable or eqn.prim.piecewise_constant:
+        return
+    moving = [i for i, a in enumerate(eqn.args) if isinstance(a, Var) and a in tangents]
+    if not moving:
+        return
+    if eqn.prim.partials is None:
+        raise NoDerivativeRuleError(missing_rule_message(eqn.prim), eqn.loc)
+    b.loc = eqn.loc
+    partials = eqn.prim.partials(b, *eqn.args, out)
+    terms = [b.mul(partials[i], tangents[eqn.args[i]]) for i in moving]
+    tangents[out] = b.named(b.add_all(terms), tangent_hint(out))
+
+
+def forward(fn: Function, registry: Any = None, name: str | None = None) -> Function:
+    """`fn(x, y)` -> `jvp_fn(x, y, x_dot, y_dot)` returning outputs then tangents."""
+    body = fn.body
+    tangent_params = tuple(Var(hint=tangent_hint(p), kind=p.kind) for p in body.params)
+    tangents: dict[Var, Atom] = {p: t for p, t in zip(body.params, tangent_params) if p.differentiable}
+    b = Builder(registry, role="tangent")
+    for eqn in body.eqns:
+        tangent_eqn(b, eqn, tangents)
+    out_tangents = tuple(tangents.get(r, Const(0.0)) if isinstance(r, Var) else Const(0.0)
+                         for r in body.results)
+    region = Region(body.params + tangent_params, tuple(b.eqns), body.results + out_tangents)
+    return fn.with_body(region, name=name or fn.name,
+                        param_names=fn.param_names + tuple(p.hint for p in tangent_params),
+                        defaults=())

@@ -1,0 +1,106 @@
+"""Reverse mode: a primal function to one computing its gradient.
+
+The generated body is the primal code (the forward sweep) followed by the
+backward sweep, which visits equations in reverse and, for each active one,
+accumulates ``ct_arg += partial * ct_out`` from the primitive's declared
+partials.  Every contribution to a value's cotangent is collected before that
+value's definition is reached, so the sum is formed once and named after the
+value (``dz`` for ``z``).  The optimisation passes then fold away the ones
+and zeros this produces.
+
+Structured primitives (control flow) provide a ``reverse`` hook.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..codegen.naming import cotangent_hint
+from ..errors import ArgumentError, NoDerivativeRuleError
+from ..ir.builder import Builder
+from ..ir.core import Atom, Const, Eqn, Function, Region, Var
+from .activity import active_vars
+
+
+class Cotangents:
+    """Contributions to each value's cotangent, summed when first read."""
+
+    def __init__(self) -> None:
+        self.terms: dict[Var, list[Atom]] = {}
+        self.where: dict[Var, Any] = {}
+
+    def add(self, var: Var, term: Atom, loc: Any = None) -> None:
+        self.terms.setdefault(var, []).append(term)
+        self.where[var] = loc
+
+    def take(self, b: Builder, var: Var) -> Atom | None:
+        """The cotangent of `var`: its contributions summed in source order,
+        attributed to the earliest line that reads `var`."""
+        terms = self.terms.pop(var, None)
+        if not terms:
+            return None
+        loc, b.loc = b.loc, self.where.pop(var, b.loc)
+        total = b.named(b.add_all(terms[::-1]), cotangent_hint(var))
+        b.loc = loc
+        return total
+
+
+def backward_eqn(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents) -> None:
+    """Emit the backward code of one equation."""
+    hook = eqn.prim.hooks.get("reverse")
+    if hook is not None:
+        hook(b, eqn, active, cts)
+        return
+    out = eqn.outs[0]
+    if out not in active:
+        return
+    ct_out = cts.take(b, out)
+    if ct_out is None:
+        return
+    active_args = [i for i, a in enumerate(eqn.args) if isinstance(a, Var) and a in active]
+    if not active_args:
+        return
+    if eqn.prim.partials is None:
+        raise NoDerivativeRuleError(missing_rule_message(eqn.prim), eqn.loc)
+    partials = eqn.prim.partials(b, *eqn.args, out)
+    for i in active_args:
+        cts.add(eqn.args[i], b.mul(ct_out, partials[i]), eqn.loc)
+
+
+def missing_rule_message(prim: Any) -> str:
+    return (f"{prim.name}() has no derivative rule: attach one with @{prim.name}.derivative "
+            f"(see srcgrad.primitive)")
+
+
+def backward_region(b: Builder, eqns: Sequence[Eqn], active: set[Var], cts: Cotangents) -> None:
+    for eqn in reversed(eqns):
+        b.loc = eqn.loc
+        backward_eqn(b, eqn, active, cts)
+
+
+def reverse(fn: Function, argnums: Sequence[int], with_value: bool = False,
+            registry: Any = None, name: str | None = None) -> Function:
+    """The gradient of `fn` with respect to the parameters in `argnums`.
+
+    The new function returns the partials (one atom, or a tuple when
+    `argnums` has several entries is handled by the caller through the result
+    list), preceded by the primal value when `with_value`.
+    """
+    body = fn.body
+    if len(body.results) != 1:
+        raise ArgumentError(f"grad of {fn.name}() needs a scalar output, but it returns "
+                            f"{len(body.results)} values; use srcgrad.jacobian for functions returning tuples")
+    output = body.results[0]
+    wrt = [fn.params[i] for i in argnums]
+    active = active_vars(body, wrt, [output])
+    b = Builder(registry, role="backward")
+    b.eqns.extend(body.eqns)
+    cts = Cotangents()
+    if isinstance(output, Var) and output in active:
+        cts.add(output, Const(1.0), None)
+    backward_region(b, body.eqns, active, cts)
+    grads = []
+    for p in wrt:
+        ct = cts.take(b, p)
+        grads.append(Const(0.0) if ct is None else ct)
+    results = ((output,) if with_value else ()) + tuple(grads)
+    return fn.with_body(Region(body.params, tuple(b.eqns), results), name=name or fn.name)

@@ -1,0 +1,133 @@
+"""The transformations users call, named as in JAX: `grad`, `value_and_grad`,
+`jvp`, `jacobian`, `hessian`.
+
+Each reads the function's source (or, for an already transformed function,
+its optimised IR), builds the transformed IR, and returns a `Transformed`.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .ad.forward import forward
+from .ad.reverse import reverse
+from .codegen.naming import transformed_name
+from .errors import ArgumentError
+from .ir.builder import Builder
+from .ir.core import Const, Function, Region
+from .ir.inline import inline
+from .transform import Transformed, build, describe_argnums, primal_ir, resolve_argnums
+
+
+def _decorator_or_call(fun: Any, make: Any) -> Any:
+    return make if fun is None else make(fun)
+
+
+def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = False) -> Any:
+    """The gradient of a scalar function.
+
+    ``grad(f)(x, y)`` is df/dx; ``argnums`` picks arguments by position or
+    name (a tuple gives a tuple of partials); ``order=n`` gives the n-th
+    derivative of a one-argument function.  Usable as ``@grad`` or
+    ``@grad(argnums=(0, 1))``.  With ``verify=True`` the gradient is checked
+    against sympy when `grad` is applied (`srcgrad.VerificationError`).
+    """
+    def make(f: Any) -> Transformed:
+        if order < 1:
+            raise ArgumentError("order must be at least 1")
+        result = f
+        for _ in range(order):
+            result = _grad(result, argnums, False, verify)
+        return result
+    return _decorator_or_call(fun, make)
+
+
+def value_and_grad(fun: Any = None, argnums: Any = 0, *, verify: bool = False) -> Any:
+    """Like `grad`, but returns ``(value, gradient)`` from one generated function."""
+    return _decorator_or_call(fun, lambda f: _grad(f, argnums, True, verify))
+
+
+def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed:
+    fn = primal_ir(fun)
+    indices, single = resolve_argnums(fn, argnums)
+    kind = "value_and_grad" if with_value else "grad"
+    ir = reverse(fn, indices, with_value=with_value, name=transformed_name(kind, fn.name))
+    n = len(indices)
+    grads: Any = 1 if single and with_value else (0 if single else tuple(range(with_value, with_value + n)))
+    out_tree = (0, grads if not single else 1) if with_value else (None if single else grads)
+    if not with_value and not single:
+        out_tree = tuple(range(n))
+    ir = ir.with_body(ir.body, out_tree=out_tree)
+    what = "value and gradient" if with_value else "gradient"
+    doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
+    result = build(fun, kind, ir, {"argnums": argnums}, doc)
+    if verify:
+        from .verify import verify as run_verify
+        run_verify(fun, argnums=argnums).raise_if_failed()
+    return result
+
+
+def jvp(fun: Any, primals: Sequence[Any] | None = None, tangents: Sequence[Any] | None = None) -> Any:
+    """Forward mode.  ``jvp(f)`` returns a function of ``(primals, tangents)``
+    giving ``(value, directional derivative)``; ``jvp(f, primals, tangents)``
+    evaluates it at once, as ``jax.jvp`` does."""
+    fn = primal_ir(fun)
+    ir = forward(fn, name=transformed_name("jvp", fn.name))
+    n_params, n_out = len(fn.params), len(fn.body.results)
+    out_tree = (0, 1) if n_out == 1 else (tuple(range(n_out)), tuple(range(n_out, 2 * n_out)))
+    ir = ir.with_body(ir.body, out_tree=out_tree, in_groups=(("primals", n_params), ("tangents", n_params)))
+    doc = f"Value and directional derivative (forward mode) of {fn.name}()."
+    transformed = build(fun, "jvp", ir, {}, doc)
+    if primals is None:
+        return transformed
+    return transformed(tuple(primals), tuple(tangents if tangents is not None else ()))
+
+
+def jacobian(fun: Any = None, argnums: Any = 0) -> Any:
+    """The Jacobian of a function returning a scalar or a tuple of scalars,
+    by forward mode (one directional derivative per argument in `argnums`).
+
+    The result has the structure of the output, each entry a partial (one
+    argnum) or a tuple of partials (a tuple of argnums), as in JAX.
+    """
+    def make(f: Any) -> Transformed:
+        fn = primal_ir(f)
+        indices, single = resolve_argnums(fn, argnums)
+        ir = _forward_columns(fn, indices, single, transformed_name("jacobian", fn.name))
+        doc = f"Jacobian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
+        return build(f, "jacobian", ir, {"argnums": argnums}, doc)
+    return _decorator_or_call(fun, make)
+
+
+def hessian(fun: Any = None, argnums: Any = 0) -> Any:
+    """The Hessian of a scalar function, forward over reverse: the Jacobian of
+    the gradient.  A tuple of tuples for a tuple of argnums, a number for one."""
+    def make(f: Any) -> Transformed:
+        fn = primal_ir(f)
+        indices, single = resolve_argnums(fn, argnums)
+        g = reverse(fn, indices, name=fn.name)
+        ir = _forward_columns(g, indices, single, transformed_name("hessian", fn.name))
+        doc = f"Hessian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
+        return build(f, "hessian", ir, {"argnums": argnums}, doc)
+    return _decorator_or_call(fun, make)
+
+
+def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: str) -> Function:
+    """One function computing d out_i / d x_j for every output i and j in
+    `indices`: forward mode inlined once per direction, the unit tangents
+    folded away and the shared primal work merged by CSE."""
+    jvp_ir = forward(fn)
+    params = fn.params
+    b = Builder()
+    columns = []
+    for j in indices:
+        unit = [Const(1.0 if k == j else 0.0) for k in range(len(params))]
+        outs = inline(b, jvp_ir, list(params) + unit)
+        columns.append(outs[len(fn.body.results):])
+    n_out = len(fn.body.results)
+    results = tuple(columns[c][r] for r in range(n_out) for c in range(len(indices)))
+    rows = [r * len(indices) for r in range(n_out)]
+    row_trees = [row if single else tuple(range(row, row + len(indices))) for row in rows]
+    out_tree = row_trees[0] if n_out == 1 else tuple(row_trees)
+    if n_out == 1 and single:
+        out_tree = None
+    return fn.with_body(Region(params, tuple(b.eqns), results), name=name, out_tree=out_tree)

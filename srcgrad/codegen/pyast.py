@@ -1,0 +1,149 @@
+"""IR -> Python `ast`: one statement per named value, expressions inlined.
+
+A temporary (a value with no user name) that is read exactly once, in the same
+region, is inlined into the expression that reads it, so ``t = cos(x); dx =
+t * dy`` prints as ``dx = math.cos(x) * dy``.  Named values (the user's and
+the derivatives named after them) always get a statement: they are the lines
+a reader follows.
+
+Derivative code is headed by a comment quoting the user's source line it
+differentiates; comments are carried through `ast` as marker statements that
+`emit` turns into ``#`` lines.  Structured primitives emit their own
+statements through an ``emit_stmt`` hook.
+"""
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ir.core import Atom, Const, Eqn, Function, Region, Var
+from .naming import Namer
+
+COMMENT_MARKER = "__srcgrad_comment_{}__"
+
+
+@dataclass
+class CodegenContext:
+    namer: Namer
+    comments: list[str] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)
+    globals: dict[str, Any] = field(default_factory=dict)
+    inlined: dict[Var, Eqn] = field(default_factory=dict)
+
+    def comment(self, text: str) -> ast.stmt:
+        self.comments.append(text)
+        marker = COMMENT_MARKER.format(len(self.comments) - 1)
+        return ast.Expr(value=ast.Name(id=marker, ctx=ast.Load()))
+
+    def atom(self, atom: Atom) -> ast.expr:
+        if isinstance(atom, Const):
+            return constant(atom.value)
+        eqn = self.inlined.get(atom)
+        if eqn is not None:
+            return self.expr(eqn)
+        return ast.Name(id=self.namer.name(atom), ctx=ast.Load())
+
+    def expr(self, eqn: Eqn) -> ast.expr:
+        prim = eqn.prim
+        self.imports |= prim.imports
+        for name, obj in prim.globals:
+            existing = self.globals.setdefault(name, obj)
+            if existing is not obj:
+                raise ValueError(f"two different functions named {name!r} in one generated module")
+        return prim.emit(*(self.atom(a) for a in eqn.args))
+
+    def store(self, var: Var) -> ast.Name:
+        return ast.Name(id=self.namer.name(var, _temp_name(var)), ctx=ast.Store())
+
+
+def _temp_name(var: Var) -> str:
+    return "t"
+
+
+def constant(value: Any) -> ast.expr:
+    if isinstance(value, float) and value != value:
+        return ast.Call(func=ast.Name(id="float", ctx=ast.Load()), args=[ast.Constant("nan")], keywords=[])
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        call = ast.Call(func=ast.Name(id="float", ctx=ast.Load()), args=[ast.Constant("inf")], keywords=[])
+        return call if value > 0 else ast.UnaryOp(op=ast.USub(), operand=call)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
+    return ast.Constant(value)
+
+
+def use_counts(region: Region) -> Counter:
+    counts: Counter = Counter()
+    for eqn in region.eqns:
+        counts.update(a for a in eqn.args if isinstance(a, Var))
+    counts.update(r for r in region.results if isinstance(r, Var))
+    return counts
+
+
+def region_statements(ctx: CodegenContext, region: Region) -> list[ast.stmt]:
+    """Statements for a region's equations (its results are the caller's)."""
+    counts = use_counts(region)
+    for eqn in region.eqns:
+        if (len(eqn.outs) == 1 and not eqn.regions and not eqn.prim.structured
+                and not eqn.outs[0].hint and counts[eqn.outs[0]] == 1
+                and not eqn.prim.hooks.get("effect")):
+            ctx.inlined[eqn.outs[0]] = eqn
+    body: list[ast.stmt] = []
+    heading: tuple | None = None
+    for eqn in region.eqns:
+        if eqn.outs and eqn.outs[0] in ctx.inlined:
+            continue
+        block = (eqn.role, eqn.loc.lineno) if eqn.role and eqn.loc is not None else None
+        if block is not None and block != heading:
+            text = eqn.loc.source_line.strip()
+            body.append(ctx.comment(f"{eqn.role} of line {eqn.loc.lineno}: {text}"))
+        heading = block
+        hook = eqn.prim.hooks.get("emit_stmt")
+        if hook is not None:
+            body.extend(hook(ctx, eqn))
+            continue
+        body.append(ast.Assign(targets=[ctx.store(eqn.outs[0])], value=ctx.expr(eqn), lineno=0))
+    return body
+
+
+def function_def(fn: Function, ctx: CodegenContext, docstring: str | None) -> ast.FunctionDef:
+    for var, name in zip(fn.params, fn.param_names):
+        ctx.namer.fix(var, name)
+    body: list[ast.stmt] = []
+    if docstring:
+        body.append(ast.Expr(value=ast.Constant(docstring)))
+    signature = list(fn.param_names)
+    if fn.in_groups is not None:
+        signature, start = [], 0
+        for group, count in fn.in_groups:
+            names = [ast.Name(id=n, ctx=ast.Store()) for n in fn.param_names[start:start + count]]
+            target = ast.Tuple(elts=names, ctx=ast.Store())
+            body.append(ast.Assign(targets=[target], value=ast.Name(id=group, ctx=ast.Load()), lineno=0))
+            signature.append(group)
+            start += count
+    body.extend(region_statements(ctx, fn.body))
+    results = [ctx.atom(r) for r in fn.body.results]
+    body.append(ast.Return(value=_result_tree(fn.out_tree, results)))
+    defaults = [_default(ctx, name, value) for name, value in
+                zip(signature[len(signature) - len(fn.defaults):], fn.defaults)]
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in signature], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=defaults)
+    return ast.FunctionDef(name=fn.name, args=args, body=body, decorator_list=[], returns=None,
+                           lineno=1, col_offset=0)
+
+
+def _result_tree(tree: Any, results: list[ast.expr]) -> ast.expr:
+    if tree is None:
+        return results[0] if len(results) == 1 else ast.Tuple(elts=results, ctx=ast.Load())
+    if isinstance(tree, int):
+        return results[tree]
+    return ast.Tuple(elts=[_result_tree(t, results) for t in tree], ctx=ast.Load())
+
+
+def _default(ctx: CodegenContext, name: str, value: Any) -> ast.expr:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return constant(value) if isinstance(value, (int, float)) else ast.Constant(value)
+    global_name = f"_default_{name}"
+    ctx.globals[global_name] = value
+    return ast.Name(id=global_name, ctx=ast.Load())

@@ -1,0 +1,341 @@
+"""Lowering: a Python function's AST to the SSA IR.
+
+Each assignment defines new SSA values; the environment maps the user's names
+to the current value.  Names that are not locals are resolved once, here, at
+decoration time (`resolve.Scope`).  Anything outside the supported subset is
+refused with a `SrcGradError` pointing at the offending node.
+
+Statements and expressions dispatch on the node's class name (``stmt_Assign``,
+``expr_BinOp``); what is not handled is refused by `refuse_stmt`/`refuse_expr`
+with a message from `REFUSALS`.
+"""
+from __future__ import annotations
+
+import ast
+import types
+from typing import Any, Union
+
+from ..errors import (ArgumentError, NoDerivativeRuleError, SrcGradError,
+                      UnsupportedSyntaxError)
+from ..ir.builder import Builder
+from ..ir.core import Atom, Const, Function, Region, Var
+from ..primitives import REGISTRY
+from ..primitives.composites import COMPOSITES
+from .resolve import MISSING, Scope, is_number
+from .source import FunctionSource, read_source
+
+# A lowered Python value: a scalar atom, or a fixed-length tuple of values.
+Value = Union[Atom, tuple]
+
+REFUSALS: dict[str, str] = {
+    "Try": "try/except cannot be differentiated",
+    "TryStar": "try/except* cannot be differentiated",
+    "With": "'with' blocks cannot be differentiated",
+    "AsyncWith": "'async with' cannot be differentiated",
+    "AsyncFor": "'async for' cannot be differentiated",
+    "Global": "'global' declarations are not supported: srcgrad differentiates pure functions",
+    "Nonlocal": "'nonlocal' declarations are not supported: srcgrad differentiates pure functions",
+    "Delete": "'del' is not supported",
+    "Raise": "'raise' is not supported",
+    "Assert": "'assert' is not supported",
+    "Import": "imports inside the function are not supported: import at module level",
+    "ImportFrom": "imports inside the function are not supported: import at module level",
+    "FunctionDef": "nested function definitions are not supported: define helpers at module level",
+    "AsyncFunctionDef": "nested function definitions are not supported",
+    "ClassDef": "class definitions inside the function are not supported",
+    "Match": "'match' statements are not supported",
+    "Lambda": "lambda expressions are not supported: define a function at module level",
+    "Yield": "generators ('yield') cannot be differentiated",
+    "YieldFrom": "generators ('yield from') cannot be differentiated",
+    "Await": "'await' cannot be differentiated",
+    "NamedExpr": "assignment expressions (':=') are not supported",
+    "GeneratorExp": "generator expressions are not supported",
+    "SetComp": "set comprehensions are not supported",
+    "DictComp": "dict comprehensions are not supported",
+    "Dict": "dicts are not supported",
+    "Set": "sets are not supported",
+    "JoinedStr": "f-strings are not supported",
+    "Starred": "starred expressions are not supported",
+    "Slice": "slices are not supported",
+}
+
+ALLOWED_CALL_KEYWORDS = {"round": {"ndigits"}}
+
+
+class Lowering:
+    """Lowers one function.  Use `lower_function`."""
+
+    def __init__(self, source: FunctionSource, registry: Any = None) -> None:
+        self.src = source
+        self.registry = registry if registry is not None else REGISTRY
+        self.scope = Scope(source.func)
+        self.b = Builder(self.registry)
+        self.env: dict[str, Value] = {}
+        self.result: Value | None = None
+
+    # --- errors --------------------------------------------------------------
+
+    def fail(self, message: str, node: ast.AST, cls: type = UnsupportedSyntaxError) -> SrcGradError:
+        return cls(message, self.src.location(node))
+
+    # --- the function --------------------------------------------------------
+
+    def lower(self) -> Function:
+        node = self.src.node
+        args = node.args
+        for kind, present in (("*args", args.vararg), ("**kwargs", args.kwarg)):
+            if present is not None:
+                raise self.fail(f"{kind} parameters are not supported", present)
+        if args.kwonlyargs or args.posonlyargs:
+            bad = (args.kwonlyargs or args.posonlyargs)[0]
+            raise self.fail("keyword-only and positional-only parameters are not supported", bad)
+        params = tuple(Var(hint=a.arg) for a in args.args)
+        for p in params:
+            self.env[p.hint] = p
+        body = node.body
+        doc = ast.get_docstring(node)
+        if doc is not None:
+            body = body[1:]
+        self.block(body)
+        if self.result is None:
+            raise self.fail(f"{node.name}() never returns a value: there is nothing to differentiate", node)
+        results = self.result if isinstance(self.result, tuple) else (self.result,)
+        flat = tuple(self.scalar(r, node) for r in results)
+        region = Region(params, tuple(self.b.eqns), flat)
+        func = self.src.func
+        return Function(
+            name=node.name, param_names=tuple(p.hint for p in params), body=region,
+            defaults=tuple(getattr(func, "__defaults__", None) or ()), filename=self.src.filename,
+            doc=getattr(func, "__doc__", None), origin=func)
+
+    # --- statements ----------------------------------------------------------
+
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            if self.result is not None:
+                raise self.fail("unreachable code after 'return'", stmt)
+            self.b.loc = self.src.location(stmt)
+            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            if handler is None:
+                raise self.refusal(stmt)
+            handler(stmt)
+
+    def refusal(self, node: ast.AST) -> SrcGradError:
+        name = type(node).__name__
+        message = REFUSALS.get(name, f"{name} is not supported by srcgrad")
+        return self.fail(message, node)
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a string used as a comment
+        raise self.fail("an expression statement has no effect on the result and may have side effects "
+                        "(print, I/O, mutation), which srcgrad does not differentiate; remove it", node)
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        if node.value is None:
+            raise self.fail("'return' without a value: there is nothing to differentiate", node)
+        self.result = self.expr(node.value)
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.assign(target, value)
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is None:
+            return
+        self.assign(node.target, self.expr(node.value))
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            raise self.fail("augmented assignment to an attribute or subscript is not supported "
+                            "(srcgrad differentiates pure functions)", node.target)
+        current = self.load_name(node.target.id, node.target)
+        value = self.binary(node.op, current, self.expr(node.value), node)
+        self.assign(node.target, value)
+
+    def assign(self, target: ast.expr, value: Value) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = self.named(value, target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, tuple):
+                raise self.fail("cannot unpack a scalar", target)
+            if any(isinstance(t, ast.Starred) for t in target.elts):
+                raise self.fail("starred unpacking is not supported", target)
+            if len(target.elts) != len(value):
+                raise self.fail(f"cannot unpack {len(value)} values into {len(target.elts)} names", target)
+            for sub, item in zip(target.elts, value):
+                self.assign(sub, item)
+        elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            raise self.fail("assignment to an attribute or subscript is not supported "
+                            "(srcgrad differentiates pure functions)", target)
+        else:
+            raise self.refusal(target)
+
+    def named(self, value: Value, name: str) -> Value:
+        """Give the user's name to the value an assignment just computed.
+
+        Only a temporary defined by the current statement is renamed (its one
+        use so far is this assignment); anything else is simply bound."""
+        if isinstance(value, Var) and not value.hint and self.b.eqns:
+            last = self.b.eqns[-1]
+            if len(last.outs) == 1 and last.outs[0] is value:
+                new = Var(hint=name, kind=value.kind)
+                self.b.eqns[-1] = last.replace(outs=(new,))
+                return new
+        return value
+
+    # --- expressions ---------------------------------------------------------
+
+    def expr(self, node: ast.expr) -> Value:
+        handler = getattr(self, "expr_" + type(node).__name__, None)
+        if handler is None:
+            raise self.refusal(node)
+        return handler(node)
+
+    def atom(self, node: ast.expr) -> Atom:
+        return self.scalar(self.expr(node), node)
+
+    def scalar(self, value: Value, node: ast.AST) -> Atom:
+        if isinstance(value, tuple):
+            raise self.fail("a tuple is used where a number is expected", node)
+        return value
+
+    def expr_Constant(self, node: ast.Constant) -> Value:
+        if isinstance(node.value, (bool, int, float)):
+            return Const(node.value)
+        raise self.fail(f"constant {node.value!r} is not a number", node)
+
+    def expr_Name(self, node: ast.Name) -> Value:
+        return self.load_name(node.id, node)
+
+    def load_name(self, name: str, node: ast.AST) -> Value:
+        if name in self.env:
+            return self.env[name]
+        return self.constant_value(self.global_object(name, node), name, node)
+
+    def global_object(self, name: str, node: ast.AST) -> Any:
+        obj = self.scope.lookup(name)
+        if obj is MISSING:
+            raise self.fail(f"name {name!r} is not defined", node)
+        return obj
+
+    def constant_value(self, obj: Any, name: str, node: ast.AST) -> Value:
+        if isinstance(obj, bool) or is_number(obj):
+            return Const(obj)
+        if isinstance(obj, tuple) and all(is_number(v) for v in obj):
+            return tuple(Const(v) for v in obj)
+        raise self.fail(f"{name!r} is a {type(obj).__name__}, not a number srcgrad can use as a value", node)
+
+    def expr_Attribute(self, node: ast.Attribute) -> Value:
+        obj = self.object_of(node)
+        return self.constant_value(obj, ast.unparse(node), node)
+
+    def object_of(self, node: ast.expr) -> Any:
+        """The Python object a dotted name (``math.pi``, ``np.sin``) refers to."""
+        if isinstance(node, ast.Name):
+            if node.id in self.env:
+                raise self.fail(f"{node.id!r} is a local value, not a module or function", node)
+            return self.global_object(node.id, node)
+        if isinstance(node, ast.Attribute):
+            base = self.object_of(node.value)
+            if not isinstance(base, types.ModuleType):
+                raise self.fail("attribute access on objects is not supported (only on modules, "
+                                "such as math.pi)", node)
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise self.fail(f"module {base.__name__!r} has no attribute {node.attr!r}", node) from None
+        raise self.fail("only names and module attributes can be called", node)
+
+    def expr_Tuple(self, node: ast.Tuple) -> Value:
+        return tuple(self.expr(e) for e in node.elts)
+
+    def expr_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        operand = self.atom(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        prim = self.registry.by_operator.get(type(node.op))
+        if prim is None:
+            raise self.fail(f"unary operator {type(node.op).__name__} is not supported", node)
+        return self.b.apply(prim, operand)
+
+    def expr_BinOp(self, node: ast.BinOp) -> Value:
+        return self.binary(node.op, self.expr(node.left), self.expr(node.right), node)
+
+    def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value:
+        prim = self.registry.by_operator.get(type(op))
+        if prim is None:
+            raise self.fail(f"operator {type(op).__name__} is not supported on numbers", node)
+        return self.b.apply(prim, self.scalar(left, node), self.scalar(right, node))
+
+    def expr_Compare(self, node: ast.Compare) -> Value:
+        left = self.atom(node.left)
+        result: Atom | None = None
+        for op, comparator in zip(node.ops, node.comparators):
+            prim = self.registry.by_operator.get(type(op))
+            if prim is None:
+                raise self.fail(f"comparison {type(op).__name__} is not supported", node)
+            right = self.atom(comparator)
+            test = self.b.apply(prim, left, right)
+            # a < b < c is (a < b) and (b < c); both are booleans, so 'and' is a select
+            result = test if result is None else self.b.select(result, test, result)
+            left = right
+        return result
+
+    def expr_Call(self, node: ast.Call) -> Value:
+        fn = self.object_of(node.func)
+        name = ast.unparse(node.func)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail("starred arguments are not supported", node)
+        from ..primitives.user import UserPrimitive
+        if isinstance(fn, UserPrimitive):
+            return self.call_primitive(fn.primitive(self.registry), name, node)
+        composite = COMPOSITES.get(id(fn))
+        if composite is not None and composite[0] is fn:
+            args = [self.atom(a) for a in node.args]
+            keywords = {k.arg: self.atom(k.value) for k in node.keywords}
+            try:
+                return composite[1](self.b, *args, **keywords)
+            except TypeError:
+                raise self.fail(f"unsupported arguments in call to {name}()", node) from None
+        prim = self.registry.for_callable(fn)
+        if prim is not None:
+            return self.call_primitive(prim, name, node)
+        raise self.fail(
+            f"no derivative rule for {name}() ({_describe(fn)}). Give it one by declaring it with "
+            f"@srcgrad.primitive and attaching its partial derivatives with @{name}.derivative, "
+            f"or write it with supported operations", node.func, NoDerivativeRuleError)
+
+    def call_primitive(self, prim: Any, name: str, node: ast.Call) -> Value:
+        if node.keywords:
+            raise self.fail(f"keyword arguments are not supported in calls to {name}()", node)
+        args = [self.atom(a) for a in node.args]
+        if len(args) != prim.nargs:
+            raise self.fail(f"{name}() takes {prim.nargs} argument(s) here, got {len(args)}", node)
+        return self.b.apply(prim, *args)
+
+
+def _describe(fn: Any) -> str:
+    module = getattr(fn, "__module__", None)
+    kind = type(fn).__name__
+    return f"a {kind} from module {module!r}" if module else f"a {kind}"
+
+
+_CACHE: dict[tuple[int, int], tuple[Any, Function]] = {}
+
+
+def lower_function(func: Any, registry: Any = None) -> Function:
+    """The primal IR of a Python function (cached per function and registry)."""
+    if not callable(func):
+        raise ArgumentError(f"expected a function, got {type(func).__name__}")
+    key = (id(func), id(registry))
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is func:
+        return hit[1]
+    fn = Lowering(read_source(func), registry).lower()
+    _CACHE[key] = (func, fn)
+    return fn

@@ -1,0 +1,3 @@
+"""The SSA IR: data structures, builder and printer."""
+from .core import BOOL, INT, REAL, Atom, Const, Eqn, Function, Region, Var  # noqa: F401
+from .builder import Builder, as_atom  # noqa: F401

@@ -1,0 +1,26 @@
+"""Optimisation passes, each a pure ``Function -> Function``, and the pipeline
+that runs them to a fixed point."""
+from __future__ import annotations
+
+from ..ir.core import Function
+from .copyprop import copy_propagation
+from .cse import common_subexpressions
+from .dce import dead_code
+from .fold import constant_fold
+from .simplify import simplify
+from .util import fingerprint
+
+PIPELINE = (constant_fold, simplify, copy_propagation, common_subexpressions, dead_code)
+
+
+def optimize(fn: Function, max_rounds: int = 12) -> Function:
+    """Run the passes until the IR stops changing."""
+    before = fingerprint(fn)
+    for _ in range(max_rounds):
+        for run in PIPELINE:
+            fn = run(fn)
+        after = fingerprint(fn)
+        if after == before:
+            break
+        before = after
+    return fn

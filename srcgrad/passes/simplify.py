@@ -1,0 +1,58 @@
+"""Algebraic simplification: apply each primitive's identities.
+
+Before::
+
+    a = mul 1.0 dz
+    b = add x 0
+    c = neg d
+    e = add b c
+
+After::
+
+    a = copy dz
+    b = copy x
+    e = sub b d
+
+The identities themselves live with the primitives
+(`srcgrad.primitives.algebra`); this pass only applies them.  An equation
+that reduces to an existing value becomes a ``copy``, which copy propagation
+removes; one that reduces to new operations keeps its output variable, so
+names survive.
+"""
+from __future__ import annotations
+
+from ..ir.builder import Builder
+from ..ir.core import Eqn, Function, Region, Var
+from .util import Substitution, map_regions
+
+
+def simplify(fn: Function) -> Function:
+    return map_regions(fn, _region)
+
+
+def _region(region: Region) -> Region:
+    defs: dict[Var, Eqn] = {}
+    subst = Substitution()
+    kept: list[Eqn] = []
+    for eqn in region.eqns:
+        eqn = subst.eqn(eqn)
+        rule = eqn.prim.hooks.get("simplify")
+        replacement = _apply(rule, eqn, defs) if rule is not None and len(eqn.outs) == 1 else None
+        for new in replacement or (eqn,):
+            kept.append(new)
+            for out in new.outs:
+                defs[out] = new
+    return Region(region.params, tuple(kept), subst.results(region.results))
+
+
+def _apply(rule, eqn: Eqn, defs: dict) -> list[Eqn] | None:
+    b = Builder(loc=eqn.loc, role=eqn.role)
+    result = rule(b, *eqn.args, defs)
+    if result is None:
+        return None
+    out = eqn.outs[0]
+    if b.eqns and isinstance(result, Var) and b.eqns[-1].outs == (result,):
+        b.eqns[-1] = b.eqns[-1].replace(outs=(out,))   # the new value keeps the old name
+    else:
+        b.eqns.append(Eqn(b.registry["copy"], (result,), (out,), loc=eqn.loc, role=eqn.role))
+    return b.eqns

@@ -1,0 +1,119 @@
+"""Algebraic identities of the primitives, used by the simplification pass.
+
+Each rule belongs to one primitive (attached as its ``simplify`` hook) and
+reads as the identity it applies: ``x * 1 -> x``.  A rule receives a builder,
+the equation's operands and `defs` (the defining equation of each value, where
+known) and returns the simpler replacement, or None to leave the equation.
+Rules only fire when the identity holds for every finite input; ``x * 0 -> 0``
+is the one exception, taken (as by every AD tool's symbolic zeros) because a
+zero coefficient there is structural, not numeric.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..ir.core import Const, Var
+from .core import REGISTRY
+
+
+def _const(atom: Any, value: float | None = None) -> bool:
+    if not isinstance(atom, Const) or isinstance(atom.value, bool):
+        return False
+    return value is None or atom.value == value
+
+
+def _def(defs: dict, atom: Any, name: str):
+    """The defining equation of `atom` if it is an application of `name`."""
+    eqn = defs.get(atom) if isinstance(atom, Var) else None
+    return eqn if eqn is not None and eqn.prim.name == name else None
+
+
+def _zero_like(*atoms: Any) -> Const:
+    return Const(0.0) if any(a.kind == "real" for a in atoms) else Const(0)
+
+
+def _add(b, x, y, defs):
+    if _const(y, 0):
+        return x
+    if _const(x, 0):
+        return y
+    if (n := _def(defs, y, "neg")) is not None:
+        return b.sub(x, n.args[0])                    # x + (-z) -> x - z
+    if (n := _def(defs, x, "neg")) is not None:
+        return b.sub(y, n.args[0])                    # (-z) + y -> y - z
+    return None
+
+
+def _sub(b, x, y, defs):
+    if _const(y, 0):
+        return x
+    if _const(x, 0):
+        return b.neg(y)
+    if (n := _def(defs, y, "neg")) is not None:
+        return b.add(x, n.args[0])                    # x - (-z) -> x + z
+    return None
+
+
+def _mul(b, x, y, defs):
+    for k, z in ((x, y), (y, x)):
+        if _const(k, 1):
+            return z
+        if _const(k, 0):
+            return _zero_like(x, y)
+        if _const(k, -1):
+            return b.neg(z)
+    for k, z in ((x, y), (y, x)):
+        if (d := _def(defs, k, "div")) is not None and _const(d.args[0], 1):
+            return b.div(z, d.args[1])                # (1 / a) * z -> z / a
+        if (s := _def(defs, k, "select")) is not None and _const(s.args[1]) and _const(s.args[2]):
+            c, k1, k2 = s.args                        # (k1 if c else k2) * z
+            return b.select(c, b.mul(k1, z), b.mul(k2, z))
+        if _const(k) and (m := _def(defs, z, "mul")) is not None and _const(m.args[0]):
+            return b.mul(k.value * m.args[0].value, m.args[1])   # k * (k2 * w)
+        if _const(k) and (n := _def(defs, z, "neg")) is not None:
+            return b.mul(-k.value, n.args[0])         # k * (-w) -> (-k) * w
+    return None
+
+
+def _div(b, x, y, defs):
+    if _const(y, 1):
+        return x
+    if _const(x, 0) and not _const(y, 0):
+        return _zero_like(x, y)
+    return None
+
+
+def _neg(b, x, defs):
+    if (n := _def(defs, x, "neg")) is not None:
+        return n.args[0]                              # -(-z) -> z
+    if (m := _def(defs, x, "mul")) is not None and _const(m.args[0]):
+        return b.mul(-m.args[0].value, m.args[1])     # -(k * z) -> (-k) * z
+    if (s := _def(defs, x, "sub")) is not None:
+        return b.sub(s.args[1], s.args[0])            # -(a - c) -> c - a
+    return None
+
+
+def _pow(b, x, y, defs):
+    if _const(y, 1):
+        return x
+    if _const(y, 0):
+        return Const(1.0) if x.kind == "real" else Const(1)
+    if _const(y, 2):
+        return b.mul(x, x)                            # faster than ** in CPython
+    return None
+
+
+def _select(b, c, x, y, defs):
+    if isinstance(c, Const):
+        return x if c.value else y
+    if x is y or (isinstance(x, Const) and x == y):
+        return x
+    return None
+
+
+RULES: dict[str, Callable[..., Any]] = {
+    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow, "select": _select,
+}
+
+for _name, _rule in RULES.items():
+    REGISTRY[_name].hooks["simplify"] = _rule

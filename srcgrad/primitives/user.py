@@ -1,0 +1,88 @@
+"""`@srcgrad.primitive`: the user's own primitives and derivative rules.
+
+::
+
+    @srcgrad.primitive
+    def softplus(x):
+        return math.log1p(math.exp(x))
+
+    @softplus.derivative
+    def _(x):
+        return 1.0 / (1.0 + math.exp(-x))   # for f(a, b): return (df/da, df/db)
+
+srcgrad treats ``softplus`` as opaque: generated code calls it.  Its
+derivative function is ordinary Python that srcgrad lowers and inlines as the
+primitive's partials, so the rule is itself differentiable (higher orders) and
+generated code never needs srcgrad.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+from ..errors import SrcGradError
+from .core import REALS, Primitive, call
+
+
+class UserPrimitive:
+    """A function srcgrad calls as an opaque primitive.  Calling it calls the
+    function; `.derivative` attaches the partial derivatives."""
+
+    def __init__(self, fn: Callable[..., Any], domain: Sequence[tuple[float, float]] | None = None) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        params = inspect.signature(fn).parameters.values()
+        self.nargs = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+        self.domain = tuple(domain) if domain else (REALS,) * self.nargs
+        self.derivative_fn: Callable[..., Any] | None = None
+        self._built: dict[int, Primitive] = {}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<srcgrad.primitive {self.__name__}>"
+
+    def derivative(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator: `fn(*args)` returns the partial derivative (one argument)
+        or a tuple of partials, one per argument."""
+        self.derivative_fn = fn
+        self._built.clear()
+        return fn
+
+    def primitive(self, registry: Any) -> Primitive:
+        prim = self._built.get(id(registry))
+        if prim is None:
+            prim = self._declare(registry)
+            self._built[id(registry)] = prim
+        return prim
+
+    def _declare(self, registry: Any) -> Primitive:
+        name = self.fn.__name__
+        partials = None if self.derivative_fn is None else self._partials_rule(registry)
+        return Primitive(name=name, nargs=self.nargs, impl=self.fn, emit=call(name), partials=partials,
+                         domain=self.domain, globals=((name, self.fn),),
+                         hooks={"user": self}, doc=self.fn.__doc__ or "")
+
+    def _partials_rule(self, registry: Any) -> Callable[..., Any]:
+        from ..frontend.lower import lower_function
+        from ..ir.inline import inline
+        rule_ir = lower_function(self.derivative_fn, registry)
+        if len(rule_ir.params) != self.nargs or len(rule_ir.body.results) != self.nargs:
+            raise SrcGradError(
+                f"the derivative of {self.fn.__name__}() must take the same {self.nargs} argument(s) and "
+                f"return {self.nargs} partial derivative(s); it takes {len(rule_ir.params)} and "
+                f"returns {len(rule_ir.body.results)}")
+
+        def partials(b: Any, *args_and_out: Any) -> tuple:
+            return inline(b, rule_ir, args_and_out[:-1], restamp=True)
+        return partials
+
+
+def primitive(fn: Callable[..., Any] | None = None, *, domain: Sequence[tuple[float, float]] | None = None):
+    """Declare `fn` a primitive.  Use bare (``@primitive``) or with the
+    `domain` its arguments are sampled from in checks (``@primitive(domain=[(0, 1)])``)."""
+    if fn is None:
+        return lambda f: UserPrimitive(f, domain)
+    return UserPrimitive(fn, domain)
