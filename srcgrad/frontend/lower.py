@@ -305,10 +305,13 @@ class Lowering:
         prim = self.registry.for_callable(fn)
         if prim is not None:
             return self.call_primitive(prim, name, node)
+        short = name.rsplit(".", 1)[-1]
         raise self.fail(
-            f"no derivative rule for {name}() ({_describe(fn)}). Give it one by declaring it with "
-            f"@srcgrad.primitive and attaching its partial derivatives with @{name}.derivative, "
-            f"or write it with supported operations", node.func, NoDerivativeRuleError)
+            f"no derivative rule for {name}() ({_describe(fn)}). To give it one, wrap it in a "
+            f"primitive of your own and attach its partial derivatives:\n"
+            f"    @srcgrad.primitive\n    def my_{short}(x): return {name}(x)\n"
+            f"    @my_{short}.derivative\n    def _(x): return ...  # d my_{short} / dx\n"
+            f"then call my_{short}() here.", node.func, NoDerivativeRuleError)
 
     def call_primitive(self, prim: Any, name: str, node: ast.Call) -> Value:
         if node.keywords:
