@@ -21,8 +21,12 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # verification pulls in sympy and mpmath: load it only when asked for
+    # verification pulls in sympy and mpmath: load it only when asked for.
+    # (`from . import verify` here would recurse into this hook; and once the
+    # subpackage is imported, `srcgrad.verify` *is* the subpackage, which is
+    # callable as `srcgrad.verify.verify`, so return it for that name.)
     if name in ("verify", "check_grads", "VerificationReport"):
-        from . import verify as _verify
-        return getattr(_verify, name)
+        import importlib
+        package = importlib.import_module(".verify", __name__)
+        return package if name == "verify" else getattr(package, name)
     raise AttributeError(f"module 'srcgrad' has no attribute {name!r}")

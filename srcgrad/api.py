@@ -73,7 +73,10 @@ def jvp(fun: Any, primals: Sequence[Any] | None = None, tangents: Sequence[Any] 
     fn = primal_ir(fun)
     ir = forward(fn, name=transformed_name("jvp", fn.name))
     n_params, n_out = len(fn.params), len(fn.body.results)
-    out_tree = (0, 1) if n_out == 1 else (tuple(range(n_out)), tuple(range(n_out, 2 * n_out)))
+    # values and tangents both in the structure of f's output (a 1-tuple
+    # stays a 1-tuple, value_and_grad's (v, (dx, dy)) stays nested)
+    tree = _output_tree(fn)
+    out_tree = (tree, _map_tree(tree, lambda r: n_out + r))
     ir = ir.with_body(ir.body, out_tree=out_tree, in_groups=(("primals", n_params), ("tangents", n_params)))
     doc = f"Value and directional derivative (forward mode) of {fn.name}()."
     transformed = build(fun, "jvp", ir, {}, doc)
@@ -105,6 +108,9 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
         fn = primal_ir(f)
         indices, single = resolve_argnums(fn, argnums)
         g = reverse(fn, indices, name=fn.name)
+        # the gradient is a tuple for a tuple of argnums, even of one, so its
+        # Jacobian is ((h,),) for argnums=(0,), as in JAX
+        g = g.with_body(g.body, out_tree=None if single else tuple(range(len(indices))))
         ir = _forward_columns(g, indices, single, transformed_name("hessian", fn.name))
         doc = f"Hessian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
         return build(f, "hessian", ir, {"argnums": argnums}, doc)
@@ -114,7 +120,9 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
 def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: str) -> Function:
     """One function computing d out_i / d x_j for every output i and j in
     `indices`: forward mode inlined once per direction, the unit tangents
-    folded away and the shared primal work merged by CSE."""
+    folded away and the shared primal work merged by CSE.  The result has
+    the structure of `fn`'s output, each leaf replaced by its row: a partial
+    (one argnum) or a tuple of partials."""
     jvp_ir = forward(fn)
     params = fn.params
     b = Builder()
@@ -123,11 +131,21 @@ def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: s
         unit = [Const(1.0 if k == j else 0.0) for k in range(len(params))]
         outs = inline(b, jvp_ir, list(params) + unit)
         columns.append(outs[len(fn.body.results):])
-    n_out = len(fn.body.results)
-    results = tuple(columns[c][r] for r in range(n_out) for c in range(len(indices)))
-    rows = [r * len(indices) for r in range(n_out)]
-    row_trees = [row if single else tuple(range(row, row + len(indices))) for row in rows]
-    out_tree = row_trees[0] if n_out == 1 else tuple(row_trees)
-    if n_out == 1 and single:
-        out_tree = None
+    n_out, k = len(fn.body.results), len(indices)
+    results = tuple(columns[c][r] for r in range(n_out) for c in range(k))
+    tree = _map_tree(_output_tree(fn), lambda r: r * k if single else tuple(range(r * k, r * k + k)))
+    out_tree = None if isinstance(tree, int) else tree
     return fn.with_body(Region(params, tuple(b.eqns), results), name=name, out_tree=out_tree)
+
+
+def _output_tree(fn: Function) -> Any:
+    """The structure of `fn`'s results as an explicit tree of result indices
+    (`Function.out_tree`, where None means one result bare, several a tuple)."""
+    if fn.out_tree is not None:
+        return fn.out_tree
+    n = len(fn.body.results)
+    return 0 if n == 1 else tuple(range(n))
+
+
+def _map_tree(tree: Any, leaf: Any) -> Any:
+    return leaf(tree) if isinstance(tree, int) else tuple(_map_tree(t, leaf) for t in tree)

@@ -81,3 +81,9 @@ class ArgumentError(SrcGradError, ValueError):
 
 class VerificationError(SrcGradError, AssertionError):
     """``verify=True`` found a gradient that disagrees with sympy."""
+
+
+class ExportError(SrcGradError):
+    """``srcgrad export`` cannot write something the generated code needs into
+    a standalone module (a closure, an object that is not a module, function
+    or literal, or anything that needs srcgrad at run time)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 from typing import Any, Callable, Sequence
 
 from .codegen.emit import compile_module, emit_module
@@ -43,15 +44,40 @@ class Transformed:
         return f"<srcgrad {self.transform} of {getattr(self.__wrapped__, '__qualname__', '?')}>"
 
     def __reduce__(self):
-        module = importlib.import_module(self.__module__) if self.__module__ else None
-        found = _lookup_qualname(module, self.__qualname__) if module else None
-        if found is self:
+        """Pickled by reference, regenerated on load: by qualified name when
+        this very object is what its module holds under that name (``@grad``
+        on a module-level function), else as the recipe that made it (the
+        transform, the user's function -- itself pickled by reference -- and
+        the options).  Either way the receiving process needs the user's
+        module importable, and runs srcgrad on it, never generated code
+        shipped as text."""
+        if _reachable(self.__module__, self.__qualname__) is self:
             return (_load_global, (self.__module__, self.__qualname__))
         return (_rebuild, self.recipe)
+
+    def __copy__(self) -> "Transformed":
+        return self  # immutable: a copy is the same function
+
+    def __deepcopy__(self, memo: dict) -> "Transformed":
+        return self
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         # not a method: looked up on a class it stays the same function
         return self
+
+
+def _reachable(module_name: Any, qualname: Any) -> Any:
+    """What `module_name`.`qualname` refers to now, or None (module not
+    importable by that name, e.g. a file loaded from a path)."""
+    if not isinstance(module_name, str) or not isinstance(qualname, str) or "<locals>" in qualname:
+        return None
+    module = sys.modules.get(module_name)
+    if module is None:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:  # noqa: BLE001 - any import failure means "not by reference"
+            return None
+    return _lookup_qualname(module, qualname)
 
 
 def _lookup_qualname(module: Any, qualname: str) -> Any:

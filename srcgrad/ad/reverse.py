@@ -32,26 +32,40 @@ class Cotangents:
         self.terms.setdefault(var, []).append(term)
         self.where[var] = loc
 
-    def take(self, b: Builder, var: Var) -> Atom | None:
+    def take(self, b: Builder, var: Var, named: bool = True) -> Atom | None:
         """The cotangent of `var`: its contributions summed in source order,
-        attributed to the earliest line that reads `var`."""
+        attributed to the earliest line that reads `var`, and named after
+        `var` unless the caller folds it into another value at once."""
         terms = self.terms.pop(var, None)
         if not terms:
             return None
         loc, b.loc = b.loc, self.where.pop(var, b.loc)
-        total = b.named(b.add_all(terms[::-1]), cotangent_hint(var))
+        total = b.add_all(terms[::-1])
+        if named:
+            total = b.named(total, cotangent_hint(var))
         b.loc = loc
         return total
 
 
-def backward_eqn(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents) -> None:
+def forward_eqn(b: Builder, eqn: Eqn, active: set[Var], residuals: dict) -> None:
+    """Emit the forward-sweep code of one equation: the equation itself, or,
+    for a structured equation with an ``augment`` hook (loops), a version that
+    also records on tapes what its backward code will read."""
+    hook = eqn.prim.hooks.get("augment")
+    if hook is not None and any(o in active for o in eqn.outs):
+        residuals[eqn] = hook(b, eqn, active)
+    else:
+        b.eqns.append(eqn)
+
+
+def backward_eqn(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents, residuals: dict) -> None:
     """Emit the backward code of one equation."""
     hook = eqn.prim.hooks.get("reverse")
     if hook is not None:
-        hook(b, eqn, active, cts)
+        hook(b, eqn, active, cts, residuals.get(eqn))
         return
-    out = eqn.outs[0]
-    if out not in active:
+    out = eqn.outs[0] if eqn.outs else None
+    if out is None or out not in active:
         return
     ct_out = cts.take(b, out)
     if ct_out is None:
@@ -60,10 +74,13 @@ def backward_eqn(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents) -> Non
     if not active_args:
         return
     if eqn.prim.partials is None:
+        if eqn.prim.piecewise_constant:
+            return
         raise NoDerivativeRuleError(missing_rule_message(eqn.prim), eqn.loc)
     partials = eqn.prim.partials(b, *eqn.args, out)
     for i in active_args:
-        cts.add(eqn.args[i], b.mul(ct_out, partials[i]), eqn.loc)
+        if partials[i] is not None:
+            cts.add(eqn.args[i], b.mul(ct_out, partials[i]), eqn.loc)
 
 
 def missing_rule_message(prim: Any) -> str:
@@ -71,19 +88,22 @@ def missing_rule_message(prim: Any) -> str:
             f"(see srcgrad.primitive)")
 
 
-def backward_region(b: Builder, eqns: Sequence[Eqn], active: set[Var], cts: Cotangents) -> None:
+def reverse_block(b: Builder, eqns: Sequence[Eqn], active: set[Var], cts: Cotangents) -> None:
+    """Forward sweep then backward sweep of a straight-line block."""
+    residuals: dict = {}
+    for eqn in eqns:
+        forward_eqn(b, eqn, active, residuals)
     for eqn in reversed(eqns):
         b.loc = eqn.loc
-        backward_eqn(b, eqn, active, cts)
+        backward_eqn(b, eqn, active, cts, residuals)
 
 
 def reverse(fn: Function, argnums: Sequence[int], with_value: bool = False,
             registry: Any = None, name: str | None = None) -> Function:
     """The gradient of `fn` with respect to the parameters in `argnums`.
 
-    The new function returns the partials (one atom, or a tuple when
-    `argnums` has several entries is handled by the caller through the result
-    list), preceded by the primal value when `with_value`.
+    The new function returns the primal value (when `with_value`) followed by
+    one partial per entry of `argnums`.
     """
     body = fn.body
     if len(body.results) != 1:
@@ -93,11 +113,10 @@ def reverse(fn: Function, argnums: Sequence[int], with_value: bool = False,
     wrt = [fn.params[i] for i in argnums]
     active = active_vars(body, wrt, [output])
     b = Builder(registry, role="backward")
-    b.eqns.extend(body.eqns)
     cts = Cotangents()
     if isinstance(output, Var) and output in active:
         cts.add(output, Const(1.0), None)
-    backward_region(b, body.eqns, active, cts)
+    reverse_block(b, body.eqns, active, cts)
     grads = []
     for p in wrt:
         ct = cts.take(b, p)

@@ -16,6 +16,7 @@ from typing import Any
 import astor
 
 from ..ir.core import Function
+from . import control  # noqa: F401  (statements for structured primitives)
 from .naming import Namer
 from .pyast import COMMENT_MARKER, CodegenContext, function_def
 
@@ -51,6 +52,9 @@ def _reserve_globals(fn: Function, ctx: CodegenContext) -> None:
     for eqn in fn.body.walk():
         ctx.namer.taken |= set(eqn.prim.imports)
         ctx.namer.taken |= {name for name, _ in eqn.prim.globals}
+        names = eqn.prim.hooks.get("global_names")
+        if names is not None:
+            ctx.namer.taken |= set(names(eqn))
 
 
 class _SourceLoader:

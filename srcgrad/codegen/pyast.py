@@ -31,6 +31,8 @@ class CodegenContext:
     imports: set[str] = field(default_factory=set)
     globals: dict[str, Any] = field(default_factory=dict)
     inlined: dict[Var, Eqn] = field(default_factory=dict)
+    # region parameters that stand for an outer value (no Python name of their own)
+    aliases: dict[Var, Atom] = field(default_factory=dict)
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
@@ -38,6 +40,8 @@ class CodegenContext:
         return ast.Expr(value=ast.Name(id=marker, ctx=ast.Load()))
 
     def atom(self, atom: Atom) -> ast.expr:
+        while isinstance(atom, Var) and atom in self.aliases:
+            atom = self.aliases[atom]
         if isinstance(atom, Const):
             return constant(atom.value)
         eqn = self.inlined.get(atom)
@@ -49,17 +53,30 @@ class CodegenContext:
         prim = eqn.prim
         self.imports |= prim.imports
         for name, obj in prim.globals:
-            existing = self.globals.setdefault(name, obj)
-            if existing is not obj:
-                raise ValueError(f"two different functions named {name!r} in one generated module")
+            self.bind_global(name, obj)
+        hook = prim.hooks.get("emit_expr")
+        if hook is not None:
+            return hook(self, eqn)
         return prim.emit(*(self.atom(a) for a in eqn.args))
 
+    def bind_global(self, name: str, obj: Any) -> None:
+        existing = self.globals.setdefault(name, obj)
+        if existing is not obj and existing != obj:
+            raise ValueError(f"two different objects named {name!r} in one generated module")
+
+    def name_of(self, atom: Atom) -> str | None:
+        """The Python name holding `atom` here, if it has one of its own."""
+        while isinstance(atom, Var) and atom in self.aliases:
+            atom = self.aliases[atom]
+        if not isinstance(atom, Var) or atom in self.inlined:
+            return None
+        return self.namer.name(atom)
+
     def store(self, var: Var) -> ast.Name:
-        return ast.Name(id=self.namer.name(var, _temp_name(var)), ctx=ast.Store())
+        return ast.Name(id=self.namer.name(var), ctx=ast.Store())
 
-
-def _temp_name(var: Var) -> str:
-    return "t"
+    def assign(self, var: Var, value: ast.expr) -> ast.stmt:
+        return ast.Assign(targets=[self.store(var)], value=value, lineno=0)
 
 
 def constant(value: Any) -> ast.expr:
@@ -73,6 +90,71 @@ def constant(value: Any) -> ast.expr:
     return ast.Constant(value)
 
 
+END = 1 << 30
+
+
+@dataclass
+class RegionPlan:
+    """Which equations of a region are inlined, and where each value is last
+    read once inlining has moved expressions to their single user."""
+
+    region: Region
+    inlined: set[Var]
+    position: dict[int, int]          # equation index -> where its expression is evaluated
+    last_use: dict[Var, int]          # var -> last evaluation position reading it (END: results)
+    definer: dict[Var, int]           # var -> index of its defining equation
+
+    def dead_after(self, var: Var, index: int) -> bool:
+        return self.last_use.get(var, -1) <= self.position.get(index, index)
+
+
+def _inlinable(eqn: Eqn, counts: Counter, keep: set[Var]) -> bool:
+    return (len(eqn.outs) == 1 and not eqn.regions and not eqn.prim.structured
+            and not eqn.outs[0].hint and counts[eqn.outs[0]] == 1 and eqn.outs[0] not in keep
+            and not eqn.prim.hooks.get("effect") and not eqn.prim.hooks.get("emit_stmt"))
+
+
+def plan_region(region: Region, keep: set[Var] = frozenset()) -> RegionPlan:
+    """Decide inlining (temporaries read once, not in `keep`) and liveness."""
+    counts: Counter = Counter()
+    user: dict[Var, int] = {}
+    definer: dict[Var, int] = {}
+    for j, eqn in enumerate(region.eqns):
+        for a in eqn.args:
+            if isinstance(a, Var):
+                counts[a] += 1
+                user[a] = j
+        for o in eqn.outs:
+            definer[o] = j
+    for r in region.results:
+        if isinstance(r, Var):
+            counts[r] += 1
+            user[r] = END
+    keep = set(keep)
+    for eqn in region.eqns:
+        pinned = eqn.prim.hooks.get("pinned_args")   # read repeatedly (inside a loop body)
+        if pinned is not None:
+            keep.update(a for a in pinned(eqn) if isinstance(a, Var))
+    inlined = {e.outs[0] for e in region.eqns if _inlinable(e, counts, keep)}
+    position: dict[int, int] = {}
+    for j in range(len(region.eqns) - 1, -1, -1):
+        eqn = region.eqns[j]
+        if eqn.outs and eqn.outs[0] in inlined:
+            u = user[eqn.outs[0]]
+            position[j] = END if u == END else position[u]
+        else:
+            position[j] = j
+    last_use: dict[Var, int] = {}
+    for j, eqn in enumerate(region.eqns):
+        for a in eqn.args:
+            if isinstance(a, Var):
+                last_use[a] = max(last_use.get(a, -1), position[j])
+    for r in region.results:
+        if isinstance(r, Var):
+            last_use[r] = END
+    return RegionPlan(region, inlined, position, last_use, definer)
+
+
 def use_counts(region: Region) -> Counter:
     counts: Counter = Counter()
     for eqn in region.eqns:
@@ -81,18 +163,16 @@ def use_counts(region: Region) -> Counter:
     return counts
 
 
-def region_statements(ctx: CodegenContext, region: Region) -> list[ast.stmt]:
+def region_statements(ctx: CodegenContext, region: Region, plan: RegionPlan | None = None) -> list[ast.stmt]:
     """Statements for a region's equations (its results are the caller's)."""
-    counts = use_counts(region)
+    plan = plan or plan_region(region)
     for eqn in region.eqns:
-        if (len(eqn.outs) == 1 and not eqn.regions and not eqn.prim.structured
-                and not eqn.outs[0].hint and counts[eqn.outs[0]] == 1
-                and not eqn.prim.hooks.get("effect")):
+        if eqn.outs and eqn.outs[0] in plan.inlined:
             ctx.inlined[eqn.outs[0]] = eqn
     body: list[ast.stmt] = []
     heading: tuple | None = None
-    for eqn in region.eqns:
-        if eqn.outs and eqn.outs[0] in ctx.inlined:
+    for j, eqn in enumerate(region.eqns):
+        if eqn.outs and eqn.outs[0] in plan.inlined:
             continue
         block = (eqn.role, eqn.loc.lineno) if eqn.role and eqn.loc is not None else None
         if block is not None and block != heading:
@@ -101,9 +181,9 @@ def region_statements(ctx: CodegenContext, region: Region) -> list[ast.stmt]:
         heading = block
         hook = eqn.prim.hooks.get("emit_stmt")
         if hook is not None:
-            body.extend(hook(ctx, eqn))
+            body.extend(hook(ctx, eqn, plan, j))
             continue
-        body.append(ast.Assign(targets=[ctx.store(eqn.outs[0])], value=ctx.expr(eqn), lineno=0))
+        body.append(ctx.assign(eqn.outs[0], ctx.expr(eqn)))
     return body
 
 

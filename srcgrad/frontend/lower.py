@@ -12,6 +12,7 @@ with a message from `REFUSALS`.
 from __future__ import annotations
 
 import ast
+import builtins
 import types
 from typing import Any, Union
 
@@ -21,7 +22,9 @@ from ..ir.builder import Builder
 from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
 from ..primitives.composites import COMPOSITES
+from .control import ControlFlowLowering
 from .resolve import MISSING, Scope, is_number
+from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
 
 # A lowered Python value: a scalar atom, or a fixed-length tuple of values.
@@ -62,7 +65,7 @@ REFUSALS: dict[str, str] = {
 ALLOWED_CALL_KEYWORDS = {"round": {"ndigits"}}
 
 
-class Lowering:
+class Lowering(ControlFlowLowering, SequenceLowering):
     """Lowers one function.  Use `lower_function`."""
 
     def __init__(self, source: FunctionSource, registry: Any = None) -> None:
@@ -71,7 +74,8 @@ class Lowering:
         self.scope = Scope(source.func)
         self.b = Builder(self.registry)
         self.env: dict[str, Value] = {}
-        self.result: Value | None = None
+        self.loop_depth = 0      # loops around the statement being lowered
+        self.unrolling = 0       # of which unrolled (their bodies may append)
 
     # --- errors --------------------------------------------------------------
 
@@ -93,13 +97,13 @@ class Lowering:
         for p in params:
             self.env[p.hint] = p
         body = node.body
-        doc = ast.get_docstring(node)
-        if doc is not None:
+        if ast.get_docstring(node) is not None:
             body = body[1:]
-        self.block(body)
-        if self.result is None:
-            raise self.fail(f"{node.name}() never returns a value: there is nothing to differentiate", node)
-        results = self.result if isinstance(self.result, tuple) else (self.result,)
+        outcome = self.lower_stmts(body)
+        if outcome.kinds != frozenset({"return"}):
+            raise self.fail(f"{node.name}() does not return a value on every path: there is nothing to "
+                            f"differentiate where it falls off the end", node)
+        results = outcome.value if isinstance(outcome.value, tuple) else (outcome.value,)
         flat = tuple(self.scalar(r, node) for r in results)
         region = Region(params, tuple(self.b.eqns), flat)
         func = self.src.func
@@ -109,16 +113,6 @@ class Lowering:
             doc=getattr(func, "__doc__", None), origin=func)
 
     # --- statements ----------------------------------------------------------
-
-    def block(self, stmts: list[ast.stmt]) -> None:
-        for stmt in stmts:
-            if self.result is not None:
-                raise self.fail("unreachable code after 'return'", stmt)
-            self.b.loc = self.src.location(stmt)
-            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
-            if handler is None:
-                raise self.refusal(stmt)
-            handler(stmt)
 
     def refusal(self, node: ast.AST) -> SrcGradError:
         name = type(node).__name__
@@ -131,13 +125,12 @@ class Lowering:
     def stmt_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a string used as a comment
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append":
+            self.append(call)
+            return
         raise self.fail("an expression statement has no effect on the result and may have side effects "
                         "(print, I/O, mutation), which srcgrad does not differentiate; remove it", node)
-
-    def stmt_Return(self, node: ast.Return) -> None:
-        if node.value is None:
-            raise self.fail("'return' without a value: there is nothing to differentiate", node)
-        self.result = self.expr(node.value)
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         value = self.expr(node.value)
@@ -287,11 +280,24 @@ class Lowering:
         return result
 
     def expr_Call(self, node: ast.Call) -> Value:
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+            raise self.fail("append() returns None; call it as a statement", node)
         fn = self.object_of(node.func)
         name = ast.unparse(node.func)
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("starred arguments are not supported", node)
         from ..primitives.user import UserPrimitive
+        if fn is builtins.len or fn is builtins.sum:
+            return self.builtin_on_sequence(fn, node)
+        if isinstance(fn, types.MethodType):
+            raise self.fail(f"{name}() is a method: srcgrad differentiates plain functions "
+                            f"(methods are refused)", node.func)
+        if isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>":
+            raise self.fail(f"{name} is a lambda: define it with 'def' at module level", node.func)
+        if isinstance(fn, types.FunctionType) and not isinstance(fn, UserPrimitive) \
+                and self.registry.for_callable(fn) is None:
+            self.check_helper_closure(fn, name, node)
+            return self.call_user_function(fn, node)
         if isinstance(fn, UserPrimitive):
             return self.call_primitive(fn.primitive(self.registry), name, node)
         composite = COMPOSITES.get(id(fn))
@@ -312,6 +318,17 @@ class Lowering:
             f"    @srcgrad.primitive\n    def my_{short}(x): return {name}(x)\n"
             f"    @my_{short}.derivative\n    def _(x): return ...  # d my_{short} / dx\n"
             f"then call my_{short}() here.", node.func, NoDerivativeRuleError)
+
+    def check_helper_closure(self, fn: Any, name: str, node: ast.Call) -> None:
+        cells = fn.__closure__ or ()
+        for var, cell in zip(fn.__code__.co_freevars, cells):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                value = None
+            if not (isinstance(value, (int, float, types.ModuleType, types.FunctionType)) or callable(value)):
+                raise self.fail(f"{name}() is a closure over {var!r} ({type(value).__name__}), mutable state "
+                                f"srcgrad cannot treat as a constant; pass it as an argument", node.func)
 
     def call_primitive(self, prim: Any, name: str, node: ast.Call) -> Value:
         if node.keywords:
@@ -339,6 +356,20 @@ def lower_function(func: Any, registry: Any = None) -> Function:
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is func:
         return hit[1]
-    fn = Lowering(read_source(func), registry).lower()
+    if func in _IN_PROGRESS:
+        raise UnsupportedSyntaxError(
+            f"{func.__qualname__}() calls itself (directly or through helpers): recursion is not supported; "
+            f"write it with a loop", _IN_PROGRESS[func])
+    source = read_source(func)
+    _IN_PROGRESS[func] = source.location(source.node)
+    try:
+        fn = Lowering(source, registry).lower()
+    finally:
+        del _IN_PROGRESS[func]
     _CACHE[key] = (func, fn)
     return fn
+
+
+# Functions being lowered right now (helpers are lowered while their caller
+# is), to refuse recursion instead of looping forever.
+_IN_PROGRESS: dict[Any, Any] = {}

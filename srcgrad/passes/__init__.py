@@ -6,11 +6,15 @@ from ..ir.core import Function
 from .copyprop import copy_propagation
 from .cse import common_subexpressions
 from .dce import dead_code
+from . import prune  # noqa: F401  (dead-code rules of structured equations)
+from .floatconst import float_constants
 from .fold import constant_fold
+from .signs import propagate_signs
 from .simplify import simplify
 from .util import fingerprint
 
-PIPELINE = (constant_fold, simplify, copy_propagation, common_subexpressions, dead_code)
+PIPELINE = (constant_fold, simplify, propagate_signs, copy_propagation, common_subexpressions, dead_code,
+            float_constants)
 
 
 def optimize(fn: Function, max_rounds: int = 12) -> Function:

@@ -36,7 +36,7 @@ def _region(region: Region) -> Region:
     kept = []
     for eqn in region.eqns:
         eqn = subst.eqn(eqn)
-        if eqn.regions or eqn.prim.hooks.get("effect"):
+        if eqn.regions or eqn.prim.hooks.get("effect") or eqn.prim.hooks.get("no_cse"):
             kept.append(eqn)
             continue
         args = tuple(_key_atom(a) for a in eqn.args)

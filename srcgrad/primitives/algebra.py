@@ -88,6 +88,8 @@ def _neg(b, x, defs):
         return n.args[0]                              # -(-z) -> z
     if (m := _def(defs, x, "mul")) is not None and _const(m.args[0]):
         return b.mul(-m.args[0].value, m.args[1])     # -(k * z) -> (-k) * z
+    if (d := _def(defs, x, "div")) is not None and _const(d.args[0]):
+        return b.div(-d.args[0].value, d.args[1])     # -(k / z) -> (-k) / z
     if (s := _def(defs, x, "sub")) is not None:
         return b.sub(s.args[1], s.args[0])            # -(a - c) -> c - a
     return None
@@ -117,3 +119,28 @@ RULES: dict[str, Callable[..., Any]] = {
 
 for _name, _rule in RULES.items():
     REGISTRY[_name].hooks["simplify"] = _rule
+
+# Facts about arithmetic that passes read as hooks, so no pass needs to know a
+# primitive's name:
+#   "negation"      the primitive is ``-x``;
+#   "odd"           ``p(.., -a, ..) == -p(.., a, ..)`` exactly, in every argument
+#                   (`srcgrad.passes.signs` moves such signs outwards);
+#   "absorbs_sign"  argument positions where a negated operand costs nothing,
+#                   by the rules above (``x + (-z) -> x - z``, ``-(-z) -> z``);
+#   "float_exact"   with a float operand, an int constant operand may be written
+#                   as a float without changing the result
+#                   (`srcgrad.passes.floatconst`);
+#   "float_args"    the implementation converts its arguments to float, so
+#                   whether one was an int does not change the result.
+_ARITHMETIC_HOOKS = {
+    "neg": {"negation": True, "absorbs_sign": (0,), "float_exact": True},
+    "add": {"absorbs_sign": (0, 1), "float_exact": True},
+    "sub": {"absorbs_sign": (1,), "float_exact": True},
+    "mul": {"odd": True, "float_exact": True},
+    "div": {"odd": True, "float_exact": True},
+}
+for _name, _hooks in _ARITHMETIC_HOOKS.items():
+    REGISTRY[_name].hooks.update(_hooks)
+for _prim in REGISTRY:
+    if getattr(_prim.impl, "__module__", None) == "math" and not _prim.piecewise_constant:
+        _prim.hooks["float_args"] = True

@@ -17,15 +17,41 @@ differentiable again (higher orders).
 from __future__ import annotations
 
 import ast
+import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
-from ..ir.core import REAL
+from ..ir.core import BOOL, INT, REAL
 
 Interval = tuple[float, float]
 REALS: Interval = (-3.0, 3.0)
 POSITIVE: Interval = (0.2, 4.0)
 UNIT_OPEN: Interval = (-0.9, 0.9)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The domain of a discrete argument (a condition, a digit count): the
+    values it is sampled from, instead of an interval.  Such an argument
+    carries no derivative; its kind is ``bool`` or ``int``."""
+
+    values: tuple
+
+    @property
+    def kind(self) -> str:
+        return BOOL if all(isinstance(v, bool) for v in self.values) else INT
+
+
+BOOLS = Choices((False, True))
+DIGITS = Choices((0, 1, 2))
+Domain = Union[Interval, Choices]
+
+
+def sample(domain: Domain, rng: random.Random) -> Any:
+    """One point of `domain`: a uniform float in an interval, or one of the choices."""
+    if isinstance(domain, Choices):
+        return rng.choice(domain.values)
+    return rng.uniform(*domain)
 
 # (builder, *args, out) -> one partial per argument (None: no derivative wrt it)
 PartialsRule = Callable[..., Sequence[Any]]
@@ -45,7 +71,7 @@ class Primitive:
     partials: Optional[PartialsRule] = None
     piecewise_constant: bool = False
     sympy: Optional[Callable[..., Any]] = None
-    domain: tuple[Interval, ...] = ()
+    domain: tuple[Domain, ...] = ()
     out_kind: str = REAL
     python: tuple[Any, ...] = ()
     operator: Optional[type] = None
@@ -66,7 +92,7 @@ class Primitive:
     def differentiable(self) -> bool:
         return self.partials is not None
 
-    def arg_domain(self, i: int) -> Interval:
+    def arg_domain(self, i: int) -> Domain:
         return self.domain[i] if i < len(self.domain) else REALS
 
 

@@ -24,7 +24,7 @@ import math
 import operator
 
 from ..ir.core import BOOL, INT
-from .core import (POSITIVE, REALS, REGISTRY, UNIT_OPEN, Primitive, call, compare,
+from .core import (BOOLS, DIGITS, POSITIVE, REALS, REGISTRY, UNIT_OPEN, Primitive, call, compare,
                    imports_of, infix, prefix)
 
 PI = math.pi
@@ -100,7 +100,7 @@ declare("min", 2, builtins.min, "min", python=(builtins.min,), hooks=INT_CLOSED,
 declare("select", 3, lambda c, a, b: a if c else b,
         emit=lambda c, a, b: ast.IfExp(test=c, body=a, orelse=b),
         partials=lambda b, c, x, y, out: (None, b.select(c, 1.0, 0.0), b.select(c, 0.0, 1.0)),
-        sympy=lambda sp, c, x, y: sp.Piecewise((x, c), (y, True)),
+        sympy=lambda sp, c, x, y: sp.Piecewise((x, c), (y, True)), domain=(BOOLS, REALS, REALS),
         out_kind=lambda kinds: kinds[1] if kinds[1] == kinds[2] else "real")
 
 # --- comparisons and logic: booleans, never differentiated --------------------
@@ -126,7 +126,8 @@ declare("int", 1, builtins.int, "int", python=(builtins.int,), piecewise_constan
 declare("round", 1, builtins.round, "round", python=(builtins.round,), piecewise_constant=True,
         out_kind=INT, sympy=lambda sp, x: sp.floor(x + sp.Rational(1, 2)))
 declare("round_ndigits", 2, builtins.round, "round", piecewise_constant=True,
-        sympy=lambda sp, x, n: sp.floor(x * 10 ** n + sp.Rational(1, 2)) / 10 ** n)
+        sympy=lambda sp, x, n: sp.floor(x * 10 ** n + sp.Rational(1, 2)) / 10 ** n,
+        domain=(REALS, DIGITS))
 # float(x) is the identity on the value (and its derivative).
 declare("float", 1, builtins.float, "float", python=(builtins.float,),
         partials=lambda b, x, out: (1.0,), sympy=lambda sp, x: x)

@@ -66,18 +66,29 @@ class UserPrimitive:
                          hooks={"user": self}, doc=self.fn.__doc__ or "")
 
     def _partials_rule(self, registry: Any) -> Callable[..., Any]:
-        from ..frontend.lower import lower_function
         from ..ir.inline import inline
+        rule: list = []
+
+        def partials(b: Any, *args_and_out: Any) -> tuple:
+            # Lowered on first use, not when the primitive is declared: a rule
+            # that calls the primitive itself (sigmoid' = s * (1 - s) with
+            # s = sigmoid(x)) then finds it declared instead of recursing.
+            if not rule:
+                rule.append(self._lower_rule(registry))
+            return inline(b, rule[0], args_and_out[:-1], restamp=True)
+        return partials
+
+    def _lower_rule(self, registry: Any) -> Any:
+        from ..frontend.lower import lower_function
+        from ..frontend.source import read_source
         rule_ir = lower_function(self.derivative_fn, registry)
         if len(rule_ir.params) != self.nargs or len(rule_ir.body.results) != self.nargs:
+            source = read_source(self.derivative_fn)    # to point at the rule's 'def' line
             raise SrcGradError(
                 f"the derivative of {self.fn.__name__}() must take the same {self.nargs} argument(s) and "
                 f"return {self.nargs} partial derivative(s); it takes {len(rule_ir.params)} and "
-                f"returns {len(rule_ir.body.results)}")
-
-        def partials(b: Any, *args_and_out: Any) -> tuple:
-            return inline(b, rule_ir, args_and_out[:-1], restamp=True)
-        return partials
+                f"returns {len(rule_ir.body.results)}", source.location(source.node))
+        return rule_ir
 
 
 def primitive(fn: Callable[..., Any] | None = None, *, domain: Sequence[tuple[float, float]] | None = None):

@@ -1,0 +1,219 @@
+"""The ``srcgrad`` command (also ``python -m srcgrad``): argument parsing and dispatch.
+
+::
+
+    srcgrad show   FILE.py:FUNC [--argnums 0,1] [--transform grad]   generated source
+    srcgrad ir     FILE.py:FUNC [--argnums ...]                      primal and derivative IR
+    srcgrad verify FILE.py:FUNC [--argnums ...]                      check against sympy
+    srcgrad export -o OUT.py FILE.py:FUNC [FUNC ...]                 standalone module
+    srcgrad graph  -o OUT.{dot,svg,png} FILE.py:FUNC                 box diagrams (Graphviz)
+
+A target is ``FILE.py:FUNC`` or ``module:func`` (`srcgrad.targets`).  Exit
+status: 0 done, 1 ``verify`` found a mismatch, 2 an error -- srcgrad refusing
+the code (printed like Python's SyntaxError: file, line, caret), a target not
+found, bad options, or ``graph`` unable to render for want of Graphviz.
+The work itself lives in `srcgrad.export`, `srcgrad.graph` and the API.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from . import __version__, api
+from .errors import SrcGradError
+from .targets import Target, TargetError, load_target, load_targets, parse_argnums
+from .transform import Transformed
+
+TRANSFORMS = ("grad", "value_and_grad", "jacobian", "hessian")
+EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A problem to report in one line and exit with status 2."""
+
+
+# --- the commands ---------------------------------------------------------------
+
+def cmd_show(args: argparse.Namespace) -> int:
+    fn = transformed(load_target(args.target), args.transform, args.argnums)
+    _write(highlight(fn.source, args.color))
+    return EXIT_OK
+
+
+def cmd_ir(args: argparse.Namespace) -> int:
+    fn = transformed(load_target(args.target), args.transform, args.argnums)
+    _write(fn.ir + "\n")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        from .verify import verify
+    except ImportError as exc:
+        raise CommandError(f"verification is not available in this installation ({exc})") from None
+    target = load_target(args.target)
+    argnums = parse_argnums(args.argnums)
+    options = {} if argnums is None else {"argnums": argnums}
+    report = verify(plain_function(target.obj), **options)
+    _write(f"{report}\n")
+    return EXIT_OK if report.ok else EXIT_MISMATCH
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_to_file
+    functions = [transformed(t, args.transform, args.argnums) for t in load_targets(args.targets)]
+    export_to_file(args.output, functions)
+    names = ", ".join(fn.module.name for fn in functions)
+    print(f"wrote {args.output} ({names})", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .graph import RENDERED, RenderError, graph_dot, render
+    output = args.output
+    fmt = os.path.splitext(output)[1].lstrip(".").lower() if output else "dot"
+    if fmt not in ("dot", "gv") + RENDERED:
+        raise CommandError(f"cannot tell the picture format from {output!r}: "
+                           f"use a .dot, {', '.join('.' + f for f in RENDERED)} file")
+    fn = transformed(load_target(args.target), "grad", args.argnums)
+    if fn.transform not in ("grad", "value_and_grad"):
+        raise CommandError(f"graph draws gradients; {args.target} is a {fn.transform}")
+    dot = graph_dot(fn)
+    if output is None:
+        _write(dot)
+        return EXIT_OK
+    dot_path = output if fmt in ("dot", "gv") else os.path.splitext(output)[0] + ".dot"
+    with open(dot_path, "w", encoding="utf-8") as handle:
+        handle.write(dot)
+    if dot_path != output:
+        try:
+            render(dot_path, output)
+        except RenderError as exc:
+            raise CommandError(str(exc)) from None
+    print(f"wrote {output}" + (f" (and {dot_path})" if dot_path != output else ""), file=sys.stderr)
+    return EXIT_OK
+
+
+# --- shared pieces ---------------------------------------------------------------
+
+def plain_function(obj: Any) -> Any:
+    """The user's function under any srcgrad transforms applied in the file."""
+    while isinstance(obj, Transformed):
+        obj = obj.__wrapped__
+    return obj
+
+
+def transformed(target: Target, transform: str | None, argnums_text: str | None) -> Transformed:
+    """The transform of a target.  A target the file already decorated
+    (``@grad``) is used as it is unless options say otherwise."""
+    argnums = parse_argnums(argnums_text)
+    obj = target.obj
+    if isinstance(obj, Transformed) and argnums is None and transform in (None, obj.transform):
+        return obj
+    kind = transform or "grad"
+    if argnums is None:
+        argnums = obj.argnums if isinstance(obj, Transformed) and obj.argnums is not None else 0
+    return getattr(api, kind)(plain_function(obj), argnums=argnums)
+
+
+def highlight(source: str, color: str) -> str:
+    """`source` with terminal colours when asked for (``always``), or when
+    ``auto`` and stdout is a terminal and pygments is installed."""
+    if color == "never" or (color == "auto" and not sys.stdout.isatty()):
+        return source
+    try:
+        from pygments import highlight as pyg_highlight
+        from pygments.formatters import TerminalFormatter
+        from pygments.lexers import PythonLexer
+    except ImportError:
+        return source
+    return pyg_highlight(source, PythonLexer(), TerminalFormatter())
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def format_error(exc: SrcGradError) -> str:
+    """Like Python's SyntaxError: where, the line, a caret, then the message."""
+    name = f"srcgrad.{type(exc).__name__}"
+    if exc.location is None:
+        return f"{name}: {exc.message}"
+    caret = exc.location.caret_block()
+    return f"  {exc.location.describe()}\n{caret + chr(10) if caret else ''}{name}: {exc.message}"
+
+
+# --- argument parsing --------------------------------------------------------------
+
+def _add_target(parser: argparse.ArgumentParser, transform: bool = True) -> None:
+    parser.add_argument("target", help="the function: FILE.py:FUNC or module:func")
+    _add_options(parser, transform)
+
+
+def _add_options(parser: argparse.ArgumentParser, transform: bool) -> None:
+    parser.add_argument("--argnums", metavar="A[,B...]",
+                        help="arguments to differentiate with respect to, by position or name "
+                             "(e.g. 0 or x or 0,1); a comma gives a tuple of partials (default: 0)")
+    if transform:
+        parser.add_argument("--transform", choices=TRANSFORMS, default=None,
+                            help="which transformation to apply (default: grad)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="srcgrad",
+        description="Automatic differentiation by source transformation: read, check, export and "
+                    "draw the generated gradient of a Python function.",
+        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, 2 error.")
+    parser.add_argument("--version", action="version", version=f"srcgrad {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_, description=help_)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    show = command("show", cmd_show, "print the generated gradient source")
+    _add_target(show)
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="syntax highlighting (auto: on a terminal, when pygments is installed)")
+    _add_target(command("ir", cmd_ir, "print the SSA IR: the primal function and its derivative"))
+    _add_target(command("verify", cmd_verify,
+                        "check the gradient against sympy's diff; exit status 1 on a mismatch"),
+                transform=False)
+    export = command("export", cmd_export,
+                     "write a standalone module with the gradients of one or more functions "
+                     "(runs without srcgrad)")
+    export.add_argument("-o", "--output", required=True, metavar="OUT.py", help="the module to write")
+    export.add_argument("targets", nargs="+", metavar="TARGET",
+                        help="FILE.py:FUNC, then more FUNC names in the same file, or more targets")
+    _add_options(export, transform=True)
+    graph = command("graph", cmd_graph,
+                    "draw the computation graph and its backward graph (Graphviz DOT; SVG/PNG "
+                    "rendered with the 'dot' program)")
+    graph.add_argument("-o", "--output", metavar="OUT.{dot,svg,png}",
+                       help="the picture to write (default: DOT on standard output)")
+    _add_target(graph, transform=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return args.handler(args)
+    except SrcGradError as exc:
+        print(format_error(exc), file=sys.stderr)
+    except (TargetError, CommandError) as exc:
+        print(f"srcgrad {args.command}: error: {exc}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Python statements for structured control flow and tapes.
+
+* ``cond`` becomes ``if pred: ... else: ...``; each branch assigns the
+  outputs (a branch value computed in the branch is named as the output
+  directly), and a conditional whose branches compute nothing becomes a
+  conditional expression ``y = a if c else b``.
+* Loops keep one Python name per loop-carried value: the initial value's own
+  name when it is not read after the loop (so ``for ...: x = f(x)`` prints as
+  the user wrote it), a fresh one otherwise.  A value computed in the body
+  takes the carried name directly when the old value is not read after it;
+  other updates are one tuple assignment at the end of the body, so swaps
+  stay correct.
+* Tapes are lists: ``x_tape.append(x)``, ``x = x_tape.pop()``.
+"""
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from typing import Any
+
+from ..ir.core import Const, Eqn, Var
+from ..primitives.control import (COND, CONST_INDEX, FOR_RANGE, TAPE_POP, TAPE_PUSH, WHILE_LOOP, BREAK,
+                                  LoopParts)
+from .pyast import CodegenContext, RegionPlan, plan_region, region_statements
+
+
+def _name(id_: str, store: bool = False) -> ast.Name:
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def _assign_many(ctx: CodegenContext, names: list[str], values: list[ast.expr]) -> list[ast.stmt]:
+    if not names:
+        return []
+    if len(names) == 1:
+        return [ast.Assign(targets=[_name(names[0], True)], value=values[0], lineno=0)]
+    target = ast.Tuple(elts=[_name(n, True) for n in names], ctx=ast.Store())
+    return [ast.Assign(targets=[target], value=ast.Tuple(elts=values, ctx=ast.Load()), lineno=0)]
+
+
+def _branch(ctx: CodegenContext, region: Any, out_names: list[str]) -> list[ast.stmt]:
+    """A region's statements followed by assignments of its results."""
+    counts = Counter(r for r in region.results if isinstance(r, Var))
+    defined = {o for e in region.eqns for o in e.outs}
+    keep = set()
+    for r, name in zip(region.results, out_names):
+        if isinstance(r, Var) and r in defined and counts[r] == 1 and r not in ctx.namer.names:
+            ctx.namer.fix(r, name)
+            keep.add(r)
+    stmts = region_statements(ctx, region, plan_region(region, keep))
+    pending = [(n, r) for n, r in zip(out_names, region.results) if ctx.name_of(r) != n]
+    stmts += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
+    return stmts
+
+
+def emit_cond(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
+    pred, free = eqn.args[0], eqn.args[1:]
+    then_region, else_region = eqn.param("then"), eqn.param("else")
+    for region in (then_region, else_region):
+        for p, a in zip(region.params, free):
+            ctx.aliases[p] = a
+    out_names = [ctx.namer.name(o) for o in eqn.outs]
+    test = ctx.atom(pred)
+    if len(eqn.outs) == 1 and not then_region.eqns and not else_region.eqns:
+        value = ast.IfExp(test=test, body=ctx.atom(then_region.results[0]), orelse=ctx.atom(else_region.results[0]))
+        return [ast.Assign(targets=[_name(out_names[0], True)], value=value, lineno=0)]
+    body = _branch(ctx, then_region, out_names) or [ast.Pass()]
+    orelse = _branch(ctx, else_region, out_names)
+    return [ast.If(test=test, body=body, orelse=orelse)]
+
+
+def _range_call(ctx: CodegenContext, bounds: tuple, reverse: bool) -> ast.expr:
+    start, stop, step = bounds
+    if isinstance(step, Const) and step.value == 1:
+        args = [stop] if isinstance(start, Const) and start.value == 0 else [start, stop]
+    else:
+        args = [start, stop, step]
+    call = ast.Call(func=_name("range"), args=[ctx.atom(a) for a in args], keywords=[])
+    return ast.Call(func=_name("reversed"), args=[call], keywords=[]) if reverse else call
+
+
+def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
+    parts = LoopParts.of(eqn)
+    loop_index, state_p, free_p = parts.body_params()
+    for p, a in zip(free_p, parts.free):
+        ctx.aliases[p] = a
+    stmts: list[ast.stmt] = []
+    arg_counts = Counter(a for a in eqn.args if isinstance(a, Var))
+    names: list[str] = []
+    for a, o, p in zip(parts.init, parts.state_outs(), state_p):
+        reusable = (isinstance(a, Var) and arg_counts[a] == 1 and plan.dead_after(a, index)
+                    and a not in ctx.aliases and a not in ctx.inlined)
+        name = ctx.name_of(a) if reusable else None
+        if name is None or name in names:
+            name = ctx.namer.name(o)
+            stmts.append(ast.Assign(targets=[_name(name, True)], value=ctx.atom(a), lineno=0))
+        names.append(name)
+        ctx.namer.fix(o, name)
+        ctx.namer.fix(p, name)
+    code_name = None
+    if parts.has_exit:
+        code_name = ctx.namer.name(eqn.outs[0])
+        stmts.append(ast.Assign(targets=[_name(code_name, True)], value=ast.Constant(0), lineno=0))
+    body = parts.body
+    results = list(parts.state_results())
+    slots = list(zip(names, state_p, results))
+    if parts.has_exit:
+        slots.append((code_name, None, body.results[0]))
+    counts = Counter(r for r in body.results if isinstance(r, Var))
+    defined = {o for e in body.eqns for o in e.outs}
+    keep = {r for _, _, r in slots if isinstance(r, Var) and r in defined and counts[r] == 1
+            and r not in ctx.namer.names}
+    bplan = plan_region(body, keep)
+    for name, old, r in slots:
+        if r in keep and (old is None or bplan.last_use.get(old, -1) <= bplan.definer[r]):
+            ctx.namer.fix(r, name)
+    if loop_index is not None:
+        used = any(loop_index in e.args for e in body.eqns) or loop_index in body.results
+        ctx.namer.fix(loop_index, ctx.namer.name(loop_index) if used and loop_index.hint else
+                      (ctx.namer.name(loop_index, "i") if used else "_"))
+    inner = region_statements(ctx, body, bplan)
+    pending = [(n, r) for n, _, r in slots if ctx.name_of(r) != n]
+    inner += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
+    if code_name is not None:
+        test = ast.Compare(left=_name(code_name), ops=[ast.GtE()], comparators=[ast.Constant(BREAK)])
+        inner.append(ast.If(test=test, body=[ast.Break()], orelse=[]))
+    if parts.indexed:
+        target = _name(ctx.namer.names[loop_index], True)
+        loop = ast.For(target=target, iter=_range_call(ctx, parts.bounds, bool(eqn.param("reverse"))),
+                       body=inner or [ast.Pass()], orelse=[], lineno=0)
+    else:
+        loop = _while(ctx, parts, names, inner)
+    return stmts + [loop]
+
+
+def _while(ctx: CodegenContext, parts: LoopParts, names: list[str], inner: list[ast.stmt]) -> ast.stmt:
+    cond = parts.cond
+    n = parts.n_state
+    for p, name in zip(cond.params[:n], names):
+        ctx.namer.fix(p, name)
+    for p, a in zip(cond.params[n:], parts.free):
+        ctx.aliases[p] = a
+    cplan = plan_region(cond)
+    test_stmts = region_statements(ctx, cond, cplan)
+    test = ctx.atom(cond.results[0])
+    if not test_stmts:
+        return ast.While(test=test, body=inner or [ast.Pass()], orelse=[])
+    stop = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[ast.Break()], orelse=[])
+    return ast.While(test=ast.Constant(True), body=test_stmts + [stop] + inner, orelse=[])
+
+
+def emit_push(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
+    tape, value = eqn.args
+    name = ctx.name_of(tape)
+    ctx.namer.fix(eqn.outs[0], name)
+    call = ast.Call(func=ast.Attribute(value=_name(name), attr="append", ctx=ast.Load()),
+                    args=[ctx.atom(value)], keywords=[])
+    return [ast.Expr(value=call)]
+
+
+def emit_pop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
+    name = ctx.name_of(eqn.args[0])
+    ctx.namer.fix(eqn.outs[1], name)
+    call = ast.Call(func=ast.Attribute(value=_name(name), attr="pop", ctx=ast.Load()), args=[], keywords=[])
+    return [ast.Assign(targets=[ctx.store(eqn.outs[0])], value=call, lineno=0)]
+
+
+def emit_const_index(ctx: CodegenContext, eqn: Eqn) -> ast.expr:
+    name = eqn.param("name")
+    ctx.bind_global(name, tuple(eqn.param("table")))
+    return ast.Subscript(value=_name(name), slice=ctx.atom(eqn.args[0]), ctx=ast.Load())
+
+
+COND.hooks["emit_stmt"] = emit_cond
+for _loop in (FOR_RANGE, WHILE_LOOP):
+    _loop.hooks["emit_stmt"] = emit_loop
+    _loop.hooks["pinned_args"] = lambda eqn: LoopParts.of(eqn).free
+TAPE_PUSH.hooks["emit_stmt"] = emit_push
+TAPE_POP.hooks["emit_stmt"] = emit_pop
+CONST_INDEX.hooks["emit_expr"] = emit_const_index
+CONST_INDEX.hooks["global_names"] = lambda eqn: (eqn.param("name"),)

@@ -1,0 +1,1 @@
+"""The frontend: a Python function's source to the SSA IR."""

@@ -1,0 +1,424 @@
+"""Lowering of control flow: if/elif/else, for, while, break, continue, return,
+conditional expressions and short-circuit ``and``/``or``.
+
+Exits are handled by *continuation*: when a branch may leave the enclosing
+block (``return``, ``break``, ``continue``), the statements after the ``if``
+are lowered into each branch that falls through, so every branch ends in a
+known way.  A lowered block reports its `Outcome`: which exits it may take
+and, when more than one, an int exit code value (`NORMAL`, `BREAK`,
+`RETURN`); ``continue`` ends the loop body, so it counts as `NORMAL`.
+
+Branch and loop bodies are lowered into their own builders and then *closed*:
+every outer value a region reads becomes one of its parameters, passed
+explicitly by the structured equation (the IR invariant).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..ir.builder import Builder
+from ..ir.core import BOOL, INT, REAL, Atom, Const, Eqn, Region, Var
+from ..ir.inline import Renamer
+from ..primitives.control import BREAK, NORMAL, RETURN
+
+MAX_UNROLL = 1000
+
+
+@dataclass
+class Outcome:
+    kinds: frozenset            # subset of {"normal", "break", "return"}
+    code: Atom | None = None    # exit code when several kinds are possible
+    value: Any = None           # the return value (a Value) when "return" in kinds
+
+    @staticmethod
+    def normal() -> "Outcome":
+        return Outcome(frozenset({"normal"}))
+
+    def code_atom(self) -> Atom:
+        if self.code is not None:
+            return self.code
+        (kind,) = self.kinds
+        return Const({"normal": NORMAL, "break": BREAK, "return": RETURN}[kind])
+
+
+def flatten(value: Any) -> list[Atom]:
+    if isinstance(value, tuple):
+        return [a for v in value for a in flatten(v)]
+    return [value]
+
+
+def structure(value: Any) -> Any:
+    return tuple(structure(v) for v in value) if isinstance(value, tuple) else None
+
+
+def unflatten(shape: Any, atoms: list[Atom]) -> Any:
+    if shape is None:
+        return atoms.pop(0)
+    return tuple(unflatten(s, atoms) for s in shape)
+
+
+def zeros_like(shape: Any) -> Any:
+    return Const(0.0) if shape is None else tuple(zeros_like(s) for s in shape)
+
+
+def merge_kind(kinds: list[str]) -> str:
+    return kinds[0] if all(k == kinds[0] for k in kinds) else REAL
+
+
+def same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
+                and all(same_value(x, y) for x, y in zip(a, b)))
+    return a is b or (isinstance(a, Const) and a == b)
+
+
+def close_region(eqns: list[Eqn], results: list[Atom], params: tuple[Var, ...],
+                 free_order: list[Var]) -> Region:
+    """A region over fresh copies of `params` plus one parameter per var in
+    `free_order` (the outer values it reads).  Everything inside is copied
+    with fresh vars, so regions never share a definition."""
+    renamer = Renamer()
+    new_params = tuple(renamer.fresh(v) for v in tuple(params) + tuple(free_order))
+    body = tuple(renamer.eqn(e) for e in eqns)
+    return Region(new_params, body, tuple(renamer.atom(r) for r in results))
+
+
+def free_vars(eqns: list[Eqn], results: list[Atom], bound: tuple[Var, ...]) -> list[Var]:
+    """Vars read by `eqns`/`results` that they do not define (nested regions
+    are closed already: they read only their equation's args)."""
+    defined = set(bound)
+    free: dict[Var, None] = {}
+    for eqn in eqns:
+        for a in eqn.args:
+            if isinstance(a, Var) and a not in defined:
+                free[a] = None
+        defined.update(eqn.outs)
+    for r in results:
+        if isinstance(r, Var) and r not in defined:
+            free[r] = None
+    return list(free)
+
+
+class ControlFlowLowering:
+    """Mixin for `Lowering`: statements and expressions that branch or loop."""
+
+    b: Builder
+    env: dict[str, Any]
+    loop_depth: int
+
+    # --- blocks with exits --------------------------------------------------
+
+    def lower_stmts(self, stmts: list[ast.stmt]) -> Outcome:
+        for index, stmt in enumerate(stmts):
+            rest = stmts[index + 1:]
+            self.b.loc = self.src.location(stmt)
+            if isinstance(stmt, ast.Return):
+                if stmt.value is None:
+                    raise self.fail("'return' without a value: there is nothing to differentiate", stmt)
+                return Outcome(frozenset({"return"}), value=self.expr(stmt.value))
+            if isinstance(stmt, (ast.Break, ast.Continue)):
+                if self.loop_depth == 0:
+                    raise self.fail(f"'{type(stmt).__name__.lower()}' outside a loop", stmt)
+                return Outcome(frozenset({"break" if isinstance(stmt, ast.Break) else "normal"}))
+            if isinstance(stmt, ast.If):
+                if has_exit(stmt):
+                    return self.lower_if(stmt.test, stmt.body + rest, stmt.orelse + rest, stmt)
+                self.lower_if(stmt.test, stmt.body, stmt.orelse, stmt)
+                continue
+            if isinstance(stmt, (ast.For, ast.While)):
+                outcome = self.lower_loop(stmt)
+                if "return" in outcome.kinds:
+                    return self.after_returning_loop(outcome, rest, stmt)
+                continue
+            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            if handler is None:
+                raise self.refusal(stmt)
+            handler(stmt)
+        return Outcome.normal()
+
+    def sub_block(self, lower: Callable[[], Outcome], env: dict[str, Any]) -> tuple[list[Eqn], dict, Outcome]:
+        """Lower into a fresh builder and environment; restore ours after."""
+        saved_b, saved_env = self.b, self.env
+        self.b = Builder(self.registry, loc=saved_b.loc)
+        self.env = dict(env)
+        try:
+            outcome = lower()
+            return self.b.eqns, self.env, outcome
+        finally:
+            self.b, self.env = saved_b, saved_env
+
+    # --- if / conditional expressions -----------------------------------------
+
+    def truth(self, value: Any, node: ast.AST) -> Atom:
+        atom = self.scalar(value, node)
+        if atom.kind == BOOL or (isinstance(atom, Const) and isinstance(atom.value, bool)):
+            return atom
+        if isinstance(atom, Const):
+            return Const(bool(atom.value))
+        return self.b.ne(atom, Const(0))
+
+    def lower_if(self, test: ast.expr, then_stmts: list, else_stmts: list, node: ast.AST) -> Outcome:
+        pred = self.truth(self.expr(test), test)
+        return self.branch(pred, lambda: self.lower_stmts(then_stmts), lambda: self.lower_stmts(else_stmts), node)
+
+    def branch(self, pred: Atom, then_fn: Callable[[], Outcome], else_fn: Callable[[], Outcome],
+               node: ast.AST) -> Outcome:
+        if isinstance(pred, Const):          # decided now: lower only the branch taken
+            return then_fn() if pred.value else else_fn()
+        env0 = dict(self.env)
+        loc = self.b.loc
+        then_eqns, then_env, then_out = self.sub_block(then_fn, env0)
+        else_eqns, else_env, else_out = self.sub_block(else_fn, env0)
+        self.b.loc = loc
+        kinds = then_out.kinds | else_out.kinds
+        names = [n for n in dict.fromkeys(list(then_env) + list(else_env))
+                 if n in then_env and n in else_env
+                 and not (same_value(then_env[n], env0.get(n)) and same_value(else_env[n], env0.get(n)))]
+        shapes = {}
+        for n in names:
+            shapes[n] = structure(then_env[n])
+            if shapes[n] != structure(else_env[n]):
+                raise self.fail(f"{n!r} holds sequences of different lengths in the two branches", node)
+        ret_shape = self._return_shape(then_out, else_out, node)
+        branch_results = []
+        for out, env in ((then_out, then_env), (else_out, else_env)):
+            results: list[Atom] = []
+            if len(kinds) > 1:
+                results.append(out.code_atom())
+            if "return" in kinds:
+                results += flatten(out.value if "return" in out.kinds else zeros_like(ret_shape))
+            for n in names:
+                results += flatten(env[n])
+            branch_results.append(results)
+        free = free_vars(then_eqns, branch_results[0], ()) + free_vars(else_eqns, branch_results[1], ())
+        free = list(dict.fromkeys(free))
+        then_region = close_region(then_eqns, branch_results[0], (), free)
+        else_region = close_region(else_eqns, branch_results[1], (), free)
+        hints, out_kinds = [], []
+        if len(kinds) > 1:
+            hints.append("exit")
+            out_kinds.append(INT)
+        ret_count = len(flatten(zeros_like(ret_shape))) if "return" in kinds else 0
+        hints += ["result"] * ret_count
+        out_kinds += [merge_kind([t.kind, e.kind]) for t, e in
+                      zip(branch_results[0][len(hints) - ret_count:len(hints)],
+                          branch_results[1][len(hints) - ret_count:len(hints)])]
+        for n in names:
+            count = len(flatten(then_env[n]))
+            hints += [n] * count
+        offset = len(out_kinds)
+        out_kinds += [merge_kind([t.kind, e.kind]) for t, e in
+                      zip(branch_results[0][offset:], branch_results[1][offset:])]
+        outs = self._apply_structured("cond", [pred] + free, (("then", then_region), ("else", else_region)),
+                                      hints, out_kinds)
+        outs = list(outs)
+        code = outs.pop(0) if len(kinds) > 1 else None
+        value = unflatten(ret_shape, outs[:ret_count]) if "return" in kinds else None
+        rest = outs[ret_count:]
+        for n in names:
+            self.env[n] = unflatten(shapes[n], rest)
+        return Outcome(kinds, code, value)
+
+    def _return_shape(self, a: Outcome, b: Outcome, node: ast.AST) -> Any:
+        shapes = [structure(o.value) for o in (a, b) if "return" in o.kinds]
+        if len(shapes) == 2 and shapes[0] != shapes[1]:
+            raise self.fail("the branches return values of different shapes", node)
+        return shapes[0] if shapes else None
+
+    def _apply_structured(self, name: str, args: list[Atom], params: tuple, hints: list[str],
+                          kinds: list[str]) -> tuple[Var, ...]:
+        outs = tuple(Var(hint=h, kind=k) for h, k in zip(hints, kinds))
+        self.b.eqns.append(Eqn(self.registry[name], tuple(args), outs, params, self.b.loc))
+        return outs
+
+    def expr_IfExp(self, node: ast.IfExp) -> Any:
+        pred = self.truth(self.expr(node.test), node.test)
+        outcome = self.branch(pred, lambda: self._value_outcome(node.body),
+                              lambda: self._value_outcome(node.orelse), node)
+        return outcome.value
+
+    def _value_outcome(self, node: ast.expr) -> Outcome:
+        return Outcome(frozenset({"return"}), value=self.expr(node))
+
+    def expr_BoolOp(self, node: ast.BoolOp) -> Any:
+        # Python semantics: 'a and b' is b if a is truthy else a (b not evaluated)
+        value = self.expr(node.values[0])
+        for operand in node.values[1:]:
+            current = value
+            pred = self.truth(current, node)
+            later = (lambda o=operand: self._value_outcome(o))
+            keep = (lambda c=current: Outcome(frozenset({"return"}), value=c))
+            if isinstance(node.op, ast.And):
+                value = self.branch(pred, later, keep, node).value
+            else:
+                value = self.branch(pred, keep, later, node).value
+        return value
+
+    # --- loops -------------------------------------------------------------------
+
+    def after_returning_loop(self, outcome: Outcome, rest: list, node: ast.AST) -> Outcome:
+        """Statements after a loop that may return run only if it did not."""
+        if outcome.kinds == frozenset({"return"}):
+            return outcome
+        returned = self.b.eq(outcome.code, Const(RETURN))
+        value = outcome.value
+        return self.branch(returned, lambda: Outcome(frozenset({"return"}), value=value),
+                           lambda: self.lower_stmts(rest), node)
+
+    def lower_loop(self, stmt: ast.stmt) -> Outcome:
+        if stmt.orelse:
+            raise self.fail("a loop 'else' clause is not supported", stmt.orelse[0])
+        if isinstance(stmt, ast.For):
+            return self.lower_for(stmt)
+        return self.lower_while(stmt)
+
+    def carried_names(self, body: list[ast.stmt], exclude: set[str]) -> list[str]:
+        names = [n for n in assigned_names(body) if n not in exclude]
+        for n in names:
+            if n in self.env and isinstance(self.env[n], tuple):
+                raise self.fail(f"the sequence {n!r} is reassigned inside a loop whose length is only known "
+                                f"at run time; build it with a comprehension or a loop over constant bounds",
+                                body[0])
+        return [n for n in names if n in self.env]
+
+    def lower_for(self, stmt: ast.For) -> Outcome:
+        iteration = self.iteration(stmt)
+        if iteration.unroll is not None:
+            return self.unroll(stmt, iteration.unroll)
+        return self.structured_loop(stmt, stmt.body, iteration)
+
+    def lower_while(self, stmt: ast.While) -> Outcome:
+        return self.structured_loop(stmt, stmt.body, None)
+
+    def structured_loop(self, stmt: ast.stmt, body: list[ast.stmt], iteration: Any) -> Outcome:
+        targets = iteration.target_names if iteration is not None else set()
+        carried = self.carried_names(body, targets)
+        kinds = {n: self.env[n].kind for n in carried}
+        for _attempt in range(3):
+            lowered = self._loop_body(stmt, body, iteration, carried, kinds)
+            widened = {n: merge_kind([kinds[n], k]) for n, k in lowered["result_kinds"].items()}
+            if widened == kinds:
+                break
+            kinds = widened
+        return self._emit_loop(stmt, iteration, carried, kinds, lowered)
+
+    def _loop_body(self, stmt: ast.stmt, body: list, iteration: Any, carried: list[str],
+                   kinds: dict[str, str]) -> dict:
+        state = tuple(Var(hint=n, kind=kinds[n]) for n in carried)
+        index = Var(hint=iteration.index_hint, kind=INT) if iteration is not None else None
+        env = dict(self.env)
+        env.update(zip(carried, state))
+        loc = self.b.loc
+
+        def lower_body() -> Outcome:
+            if iteration is not None:
+                iteration.bind(self, index)
+            self.loop_depth += 1
+            try:
+                return self.lower_stmts(body)
+            finally:
+                self.loop_depth -= 1
+
+        eqns, body_env, outcome = self.sub_block(lower_body, env)
+        cond_eqns: list[Eqn] = []
+        cond_result: list[Atom] = []
+        if iteration is None:
+            def lower_test() -> Outcome:
+                return Outcome(frozenset({"return"}), value=self.truth(self.expr(stmt.test), stmt.test))
+            cond_eqns, _, test_out = self.sub_block(lower_test, env)
+            cond_result = [test_out.value]
+        self.b.loc = loc
+        exits = outcome.kinds - {"normal"}
+        results: list[Atom] = []
+        if exits:
+            results.append(outcome.code_atom())
+        ret_shape = structure(outcome.value) if "return" in outcome.kinds else None
+        ret_state: tuple[Var, ...] = ()
+        if "return" in outcome.kinds:
+            ret_state = tuple(Var(hint="result", kind=REAL) for _ in flatten(zeros_like(ret_shape)))
+            results += flatten(outcome.value)
+        results += [body_env[n] for n in carried]
+        return dict(eqns=eqns, results=results, state=state, index=index, exits=exits, outcome=outcome,
+                    ret_shape=ret_shape, ret_state=ret_state, cond_eqns=cond_eqns, cond_result=cond_result,
+                    result_kinds={n: body_env[n].kind for n in carried})
+
+    def _emit_loop(self, stmt: ast.stmt, iteration: Any, carried: list[str], kinds: dict, low: dict) -> Outcome:
+        # body state: (return slots..., carried...); the returning iteration's value is the last one
+        state = low["ret_state"] + low["state"]
+        bound = ((low["index"],) if low["index"] is not None else ()) + state
+        free = free_vars(low["eqns"], low["results"], bound)
+        if iteration is None:
+            free = list(dict.fromkeys(free + free_vars(low["cond_eqns"], low["cond_result"], low["state"])))
+        body = close_region(low["eqns"], low["results"], bound, free)
+        init = [Const(0.0)] * len(low["ret_state"]) + [self.env[n] for n in carried]
+        has_exit = bool(low["exits"])
+        hints = (["exit"] if has_exit else []) + ["result"] * len(low["ret_state"]) + carried
+        out_kinds = ([INT] if has_exit else []) + [REAL] * len(low["ret_state"]) + [kinds[n] for n in carried]
+        common = (("body", body), ("n_state", len(state)), ("has_exit", has_exit))
+        if iteration is None:
+            cond_state = tuple(Var(hint=v.hint, kind=v.kind) for v in low["ret_state"])
+            cond = close_region(low["cond_eqns"], low["cond_result"], cond_state + low["state"], free)
+            outs = self._apply_structured("while_loop", init + free, common + (("cond", cond),), hints, out_kinds)
+        else:
+            outs = self._apply_structured("for_range", list(iteration.bounds) + init + free, common, hints,
+                                          out_kinds)
+        outs = list(outs)
+        code = outs.pop(0) if has_exit else None
+        n_ret = len(low["ret_state"])
+        value = unflatten(low["ret_shape"], outs[:n_ret]) if n_ret else None
+        for n, v in zip(carried, outs[n_ret:]):
+            self.env[n] = v
+        kinds_after = {"normal"} | ({"return"} if "return" in low["exits"] else set())
+        return Outcome(frozenset(kinds_after), code if "return" in kinds_after else None, value)
+
+    def unroll(self, stmt: ast.For, items: list[Any]) -> Outcome:
+        """A loop over a sequence whose length is known now: lower the body once
+        per item (needed when the body builds a list with append)."""
+        if len(items) > MAX_UNROLL:
+            raise self.fail(f"loop of {len(items)} iterations builds a sequence; at most {MAX_UNROLL} are "
+                            f"unrolled", stmt)
+        for sub in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(sub, (ast.Break, ast.Continue, ast.Return)):
+                raise self.fail("break, continue and return are not supported in a loop that builds a "
+                                "sequence", sub)
+        for item in items:
+            self.assign(stmt.target, item)
+            self.loop_depth += 1
+            self.unrolling += 1
+            try:
+                outcome = self.lower_stmts(stmt.body)
+            finally:
+                self.loop_depth -= 1
+                self.unrolling -= 1
+            assert outcome.kinds == frozenset({"normal"})
+        return Outcome.normal()
+
+
+def has_exit(node: ast.AST, in_loop: bool = False) -> bool:
+    """Whether `node` contains a return, or a break/continue of the loop
+    around it (not of a loop nested inside it)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Return):
+            return True
+        if isinstance(child, (ast.Break, ast.Continue)) and not in_loop:
+            return True
+        if isinstance(child, (ast.For, ast.While)):
+            if has_exit(child, True):
+                return True
+        elif isinstance(child, ast.stmt) and has_exit(child, in_loop):
+            return True
+    return False
+
+
+def assigned_names(stmts: list[ast.stmt]) -> list[str]:
+    names: dict[str, None] = {}
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names[node.id] = None
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "append" and isinstance(node.func.value, ast.Name):
+                names[node.func.value.id] = None
+    return list(names)

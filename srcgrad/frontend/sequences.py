@@ -1,0 +1,276 @@
+"""Lowering of sequences, iteration and calls to the user's own functions.
+
+Sequences inside a function are *static*: a list or tuple of IR values whose
+length is known when `grad` is applied (literals, comprehensions and appends
+in loops with constant bounds, which are unrolled).  They can be indexed by a
+constant or, via ``pick``, by a run-time int such as a loop index.
+Module-level lists and tuples of numbers are constant tables: a loop over
+one stays a loop and reads ``TABLE[i]`` (``const_index``).
+
+A call to one of the user's own functions is inlined: its IR (lowered once
+and cached) is copied in with the arguments bound, keyword arguments and
+defaults included.  Inlining keeps generated code free of call overhead and
+lets activity analysis and the passes see through helpers.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import SrcGradError
+from ..ir.core import INT, Const, Var
+from ..ir.inline import inline
+from .resolve import MISSING, is_number
+
+
+@dataclass
+class Iteration:
+    """What a ``for`` loop iterates over, for `ControlFlowLowering`."""
+
+    bounds: tuple = ()                         # (start, stop, step) for a structured loop
+    index_hint: str = "i"
+    target_names: set = field(default_factory=set)
+    bind: Callable[[Any, Var], None] = lambda lowering, index: None
+    unroll: list | None = None                 # items, when the loop is unrolled
+
+
+def _is_table(obj: Any) -> bool:
+    return isinstance(obj, (list, tuple)) and len(obj) > 0 and all(
+        is_number(v) and not isinstance(v, bool) for v in obj)
+
+
+class SequenceLowering:
+    """Mixin for `Lowering`."""
+
+    # --- literals and operations on static sequences ----------------------------
+
+    def expr_List(self, node: ast.List) -> Any:
+        return tuple(self.expr(e) for e in node.elts)
+
+    def expr_ListComp(self, node: ast.ListComp) -> Any:
+        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
+            raise self.fail("only comprehensions with one 'for' and no 'if' are supported", node)
+        gen = node.generators[0]
+        items = self.static_items(gen.iter, gen)
+        saved = dict(self.env)
+        values = []
+        for item in items:
+            self.assign(gen.target, item)
+            values.append(self.expr(node.elt))
+        # the comprehension's variable does not leak (Python 3 scoping)
+        self.env = {k: v for k, v in self.env.items() if k in saved or k not in _targets(gen.target)}
+        for name in _targets(gen.target):
+            if name in saved:
+                self.env[name] = saved[name]
+        return tuple(values)
+
+    def expr_Subscript(self, node: ast.Subscript) -> Any:
+        if isinstance(node.slice, ast.Slice):
+            raise self.fail("slices are not supported", node)
+        index = self.expr(node.slice)
+        if isinstance(node.value, (ast.Name, ast.Attribute)) and not self._is_local(node.value):
+            table = self.object_of(node.value)
+            if not _is_table(table):
+                raise self.fail(f"{ast.unparse(node.value)!r} is not a list or tuple of numbers", node.value)
+            if isinstance(index, Const):
+                return Const(table[self._const_index(index, len(table), node)])
+            return self.b.apply("const_index", self.scalar(index, node),
+                                params=(("table", tuple(table)), ("name", ast.unparse(node.value))))
+        seq = self.expr(node.value)
+        if not isinstance(seq, tuple):
+            raise self.fail("only lists and tuples can be indexed", node.value)
+        if isinstance(index, Const):
+            return seq[self._const_index(index, len(seq), node)]
+        index = self.scalar(index, node)
+        if index.kind != INT:
+            raise self.fail("a sequence index must be an int (a loop index, len(...) or int(...))", node.slice)
+        if any(isinstance(v, tuple) for v in seq):
+            raise self.fail("indexing nested sequences with a run-time index is not supported", node)
+        return self.b.apply("pick", index, *seq)
+
+    def _const_index(self, index: Const, length: int, node: ast.AST) -> int:
+        if not isinstance(index.value, int) or isinstance(index.value, bool):
+            raise self.fail("a sequence index must be an int", node)
+        if not -length <= index.value < length:
+            raise self.fail(f"index {index.value} is out of range for a sequence of length {length}", node)
+        return index.value
+
+    def _is_local(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id in self.env
+
+    def builtin_on_sequence(self, fn: Any, node: ast.Call) -> Any:
+        """len(...) and sum(...) of static sequences and constant tables."""
+        if node.keywords or len(node.args) != 1:
+            raise self.fail(f"{fn.__name__}() takes one sequence argument here", node)
+        arg = node.args[0]
+        if isinstance(arg, (ast.Name, ast.Attribute)) and not self._is_local(arg):
+            table = self.object_of(arg)
+            if not _is_table(table):
+                raise self.fail(f"{ast.unparse(arg)!r} is not a list or tuple of numbers", arg)
+            return Const(len(table) if fn is builtins.len else sum(table))
+        seq = self.expr(arg)
+        if not isinstance(seq, tuple):
+            raise self.fail(f"{fn.__name__}() needs a list or tuple", arg)
+        if fn is builtins.len:
+            return Const(len(seq))
+        total: Any = Const(0)
+        for item in seq:
+            total = self.b.add(total, self.scalar(item, arg))
+        return total
+
+    def append(self, node: ast.Call) -> None:
+        target = node.func.value
+        if not isinstance(target, ast.Name) or target.id not in self.env or \
+                not isinstance(self.env[target.id], tuple):
+            raise self.fail("append() is supported on lists built inside the function", node)
+        if len(node.args) != 1 or node.keywords:
+            raise self.fail("append() takes one value", node)
+        if self.loop_depth > self.unrolling:
+            raise self.fail("append() inside a loop whose trip count is only known at run time is not "
+                            "supported: the list's length must be known when grad is applied", node)
+        self.env[target.id] = self.env[target.id] + (self.expr(node.args[0]),)
+
+    # --- what a for loop iterates over -------------------------------------------
+
+    def iteration(self, stmt: ast.For) -> Iteration:
+        builds_sequence = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                              and n.func.attr == "append" for n in ast.walk(stmt))
+        it = stmt.iter
+        if builds_sequence or self._static_iterable(it):
+            return Iteration(unroll=self.static_items(it, stmt))
+        names = set(_targets(stmt.target))
+        if isinstance(it, ast.Call) and not self._is_local(it.func):
+            fn = self.object_of(it.func) if isinstance(it.func, (ast.Name, ast.Attribute)) else None
+            if fn is builtins.range:
+                return self._range_iteration(stmt, it, names)
+            if fn is builtins.enumerate:
+                return self._table_iteration(stmt, it.args, names, enumerate_=True)
+            if fn is builtins.zip:
+                return self._table_iteration(stmt, it.args, names, enumerate_=False)
+        if isinstance(it, (ast.Name, ast.Attribute)):
+            return self._table_iteration(stmt, [it], names, enumerate_=False)
+        raise self.fail("for loops are supported over range(...), module-level lists of numbers "
+                        "(also with enumerate and zip) and lists built in the function", it)
+
+    def _static_iterable(self, it: ast.expr) -> bool:
+        """Iterating a sequence built in the function (also via enumerate/zip)."""
+        if isinstance(it, ast.Name) and isinstance(self.env.get(it.id), tuple):
+            return True
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id in ("enumerate", "zip"):
+            return any(self._static_iterable(a) for a in it.args)
+        return False
+
+    def _range_iteration(self, stmt: ast.For, call: ast.Call, names: set) -> Iteration:
+        if call.keywords or not 1 <= len(call.args) <= 3:
+            raise self.fail("range() takes 1 to 3 arguments", call)
+        args = [self.atom(a) for a in call.args]
+        start, stop, step = (Const(0), args[0], Const(1)) if len(args) == 1 else \
+            (args[0], args[1], args[2] if len(args) == 3 else Const(1))
+        if any(isinstance(a, Const) and (not isinstance(a.value, int) or isinstance(a.value, bool))
+               for a in (start, stop, step)):
+            raise self.fail("range() bounds must be ints", call)
+        if isinstance(step, Const) and step.value == 0:
+            raise self.fail("range() step must not be zero", call)
+        if not isinstance(stmt.target, ast.Name):
+            raise self.fail("the target of a loop over range() must be one name", stmt.target)
+        name = stmt.target.id
+
+        def bind(lowering: Any, index: Var) -> None:
+            lowering.env[name] = index
+        return Iteration(bounds=(start, stop, step), index_hint=name, target_names=names, bind=bind)
+
+    def _table_iteration(self, stmt: ast.For, args: list, names: set, enumerate_: bool) -> Iteration:
+        tables = []
+        for arg in args:
+            table = self.object_of(arg) if isinstance(arg, (ast.Name, ast.Attribute)) else MISSING
+            if not _is_table(table):
+                raise self.fail("for loops are supported over range(...), module-level lists of numbers "
+                                "(also with enumerate and zip) and lists built in the function", arg)
+            tables.append((ast.unparse(arg), tuple(table)))
+        if enumerate_ and len(tables) != 1:
+            raise self.fail("enumerate() takes one sequence here", stmt.iter)
+        length = min(len(t) for _, t in tables)
+        target = stmt.target
+        if enumerate_:
+            if not (isinstance(target, ast.Tuple) and len(target.elts) == 2
+                    and all(isinstance(e, ast.Name) for e in target.elts)):
+                raise self.fail("unpack enumerate() into two names: for i, x in enumerate(...)", target)
+            index_name, value_targets = target.elts[0].id, [target.elts[1]]
+        else:
+            index_name = ""
+            value_targets = [target] if len(tables) == 1 else list(getattr(target, "elts", []))
+            if len(value_targets) != len(tables) or not all(isinstance(t, ast.Name) for t in value_targets):
+                raise self.fail("unpack zip() into one name per sequence", target)
+
+        def bind(lowering: Any, index: Var) -> None:
+            if index_name:
+                lowering.env[index_name] = index
+            for t, (name, table) in zip(value_targets, tables):
+                value = lowering.b.apply("const_index", index, params=(("table", table[:length]), ("name", name)))
+                lowering.env[t.id] = lowering.named(value, t.id)
+        return Iteration(bounds=(Const(0), Const(length), Const(1)), index_hint=index_name or "index",
+                         target_names=names, bind=bind)
+
+    def static_items(self, it: ast.expr, node: ast.AST) -> list:
+        """The items of an iterable whose length is known now."""
+        if isinstance(it, ast.Call) and isinstance(it.func, (ast.Name, ast.Attribute)) \
+                and not self._is_local(it.func):
+            fn = self.object_of(it.func)
+            if fn is builtins.range:
+                args = [self.atom(a) for a in it.args]
+                if it.keywords or not all(isinstance(a, Const) and isinstance(a.value, int) for a in args):
+                    raise self.fail("this loop builds a list, so its range() bounds must be constants",
+                                    it)
+                return [Const(k) for k in range(*(a.value for a in args))]
+            if fn is builtins.enumerate:
+                return [(Const(k), v) for k, v in enumerate(self.static_items(it.args[0], node))]
+            if fn is builtins.zip:
+                return list(zip(*(self.static_items(a, node) for a in it.args)))
+        if isinstance(it, (ast.Name, ast.Attribute)) and not self._is_local(it):
+            table = self.object_of(it)
+            if _is_table(table):
+                return [Const(v) for v in table]
+        value = self.expr(it)
+        if not isinstance(value, tuple):
+            raise self.fail("cannot iterate over a number", it)
+        return list(value)
+
+    # --- calls to the user's own functions ---------------------------------------
+
+    def call_user_function(self, fn: types.FunctionType, node: ast.Call) -> Any:
+        from .lower import lower_function
+        name = ast.unparse(node.func)
+        try:
+            callee = lower_function(fn, self.registry)
+        except SrcGradError:
+            raise
+        args = [self.expr(a) for a in node.args]
+        if len(args) > len(callee.param_names):
+            raise self.fail(f"{name}() takes {len(callee.param_names)} arguments, got {len(args)}", node)
+        bound: dict[str, Any] = dict(zip(callee.param_names, args))
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in callee.param_names:
+                raise self.fail(f"{name}() has no parameter {kw.arg!r}", kw)
+            if kw.arg in bound:
+                raise self.fail(f"{name}() got two values for {kw.arg!r}", kw)
+            bound[kw.arg] = self.expr(kw.value)
+        defaults = dict(zip(callee.param_names[len(callee.param_names) - len(callee.defaults):],
+                            callee.defaults))
+        values = []
+        for p in callee.param_names:
+            if p in bound:
+                value = bound[p]
+            elif p in defaults and (is_number(defaults[p])):
+                value = Const(defaults[p])
+            else:
+                raise self.fail(f"{name}() is missing a number for its parameter {p!r}", node)
+            values.append(self.scalar(value, node))
+        results = inline(self.b, callee, values, restamp=True)
+        return results[0] if len(results) == 1 and callee.out_tree is None else tuple(results)
+
+
+def _targets(target: ast.expr) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]

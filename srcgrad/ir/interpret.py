@@ -1,0 +1,162 @@
+"""Running IR directly, and tracing the straight-line path a call takes.
+
+`run(fn, args)` evaluates a `Function` with Python values, each equation by
+its primitive's ``impl``.  `trace_path(fn, args)` evaluates it the same way and
+also records the *path taken*: a straight-line `Function` (no structured
+equations) with the same parameters, computing the same results as `fn` for
+every input that takes the same branches and trip counts.  Verification
+checks a program with control flow path by path through it
+(`srcgrad.verify.paths`).
+
+Control flow is structured (`srcgrad.ir.core`): an equation whose primitive
+has ``structured=True`` carries regions in its params.  The interpreter does
+not know what such a primitive means; it asks the primitive's
+``hooks["trace"]``, with this contract::
+
+    hooks["trace"](tracer: Tracer, eqn: Eqn, args: tuple[Atom, ...]) -> tuple[Atom, ...]
+
+* ``args`` are the equation's arguments as atoms *of the trace* (one per
+  ``eqn.args``); ``tracer.value(atom)`` is the concrete Python value of any
+  such atom (a branch condition, a trip count).
+* The hook picks the path (``tracer.decide(eqn, choice)`` records the choice,
+  any hashable, e.g. ``True``/``False`` for a branch or the trip count of a
+  loop), and runs regions with ``tracer.inline(region, atoms)``, which binds
+  ``region.params`` to ``atoms`` (trace atoms), runs the region's equations
+  (nested structured equations dispatch to their own hooks), and returns the
+  trace atoms of ``region.results``.  A loop inlines its body once per
+  iteration, feeding each iteration's results to the next.
+* It returns one trace atom per ``eqn.outs``.
+
+For example, a two-way conditional ``outs = cond(c, *xs; then=R1, else_=R2)``::
+
+    def trace_cond(tracer, eqn, args):
+        taken = bool(tracer.value(args[0]))
+        tracer.decide(eqn, taken)
+        return tracer.inline(eqn.param("then" if taken else "else_"), args[1:])
+
+The same hook serves `run` (the tracer then evaluates without recording).  A
+structured primitive without the hook raises `MissingTraceHook`, which
+verification reports as "could not check", never as a proof.
+"""
+from __future__ import annotations
+
+from typing import Any, Hashable, Sequence
+
+from .core import Atom, Const, Eqn, Function, Region, Var
+
+
+class MissingTraceHook(Exception):
+    """A structured primitive has no ``hooks["trace"]``: the path cannot be followed."""
+
+    def __init__(self, prim: Any) -> None:
+        self.prim = prim
+        super().__init__(f"the control-flow primitive {prim.name!r} has no 'trace' hook, so the path "
+                         f"taken through it cannot be followed")
+
+
+class Tracer:
+    """Evaluates IR; with ``record`` also builds the straight-line trace.
+
+    Trace atoms are fresh `Var`s (one per equation executed: a loop body run
+    three times defines three copies) or `Const`s.
+    """
+
+    def __init__(self, record: bool = True) -> None:
+        self.record = record
+        self.eqns: list[Eqn] = []
+        self.values: dict[Var, Any] = {}
+        self.decisions: list[tuple[str, Hashable]] = []
+
+    # --- the API structured primitives' trace hooks use ----------------------
+
+    def value(self, atom: Atom) -> Any:
+        """The concrete value of a trace atom."""
+        return atom.value if isinstance(atom, Const) else self.values[atom]
+
+    def decide(self, eqn: Eqn, choice: Hashable) -> None:
+        """Record a control decision (branch taken, trip count) of `eqn`."""
+        line = eqn.loc.lineno if eqn.loc is not None else "?"
+        self.decisions.append((f"{eqn.prim.name}@{line}", choice))
+
+    def inline(self, region: Region, atoms: Sequence[Atom]) -> tuple[Atom, ...]:
+        """Run `region` with its params bound to trace `atoms`; its results."""
+        if len(atoms) != len(region.params):
+            raise ValueError(f"region takes {len(region.params)} values, got {len(atoms)}")
+        env: dict[Var, Atom] = dict(zip(region.params, atoms))
+        for eqn in region.eqns:
+            args = tuple(env.get(a, a) if isinstance(a, Var) else a for a in eqn.args)
+            outs = self.apply(eqn, args)
+            env.update(zip(eqn.outs, outs))
+        return tuple(env.get(r, r) if isinstance(r, Var) else r for r in region.results)
+
+    # --- one equation ---------------------------------------------------------
+
+    def apply(self, eqn: Eqn, args: tuple[Atom, ...]) -> tuple[Atom, ...]:
+        if eqn.prim.structured:
+            hook = eqn.prim.hooks.get("trace")
+            if hook is None:
+                raise MissingTraceHook(eqn.prim)
+            outs = tuple(hook(self, eqn, args))
+            if len(outs) != len(eqn.outs):
+                raise ValueError(f"trace hook of {eqn.prim.name!r} returned {len(outs)} values for "
+                                 f"{len(eqn.outs)} outputs")
+            return outs
+        result = eqn.prim.impl(*(self.value(a) for a in args))
+        values = (result,) if len(eqn.outs) == 1 else tuple(result)
+        outs = tuple(Var(hint=o.hint, kind=o.kind) for o in eqn.outs)
+        self.values.update(zip(outs, values))
+        if self.record:
+            self.eqns.append(eqn.replace(args=args, outs=outs, params=_plain_params(eqn)))
+        return outs
+
+
+def _plain_params(eqn: Eqn) -> tuple:
+    return tuple((k, v) for k, v in eqn.params if not isinstance(v, Region))
+
+
+def _start(fn: Function, args: Sequence[Any], record: bool) -> tuple[Tracer, tuple[Atom, ...]]:
+    if len(args) != len(fn.params):
+        raise TypeError(f"{fn.name}() takes {len(fn.params)} arguments, got {len(args)}")
+    tracer = Tracer(record)
+    tracer.values.update(zip(fn.params, args))
+    return tracer, tracer.inline(fn.body, fn.params)
+
+
+def run(fn: Function, args: Sequence[Any]) -> tuple[Any, ...]:
+    """Evaluate `fn` at `args` (Python values); the flat tuple of its results.
+
+    Errors of the primitives (``math domain error``, division by zero)
+    propagate as Python raises them."""
+    tracer, results = _start(fn, args, record=False)
+    return tuple(tracer.value(r) for r in results)
+
+
+class Path:
+    """The straight-line program of one path through a function."""
+
+    def __init__(self, fn: Function, decisions: tuple, values: tuple[Any, ...]) -> None:
+        self.fn = fn                    # straight-line Function, same params
+        self.decisions = decisions      # ((where, choice), ...): identifies the path
+        self.values = values            # the results at the traced point
+
+    def __repr__(self) -> str:
+        taken = ", ".join(f"{w}: {c}" for w, c in self.decisions) or "straight line"
+        return f"<path {taken}>"
+
+
+def trace_path(fn: Function, args: Sequence[Any]) -> Function:
+    """The straight-line `Function` of the path `fn` takes at `args`."""
+    return trace(fn, args).fn
+
+
+def trace(fn: Function, args: Sequence[Any]) -> Path:
+    """Like `trace_path`, with the decisions that identify the path and the values."""
+    tracer, results = _start(fn, args, record=True)
+    body = Region(fn.params, tuple(tracer.eqns), results)
+    path_fn = fn.with_body(body, name=f"{fn.name}_path")
+    return Path(path_fn, tuple(tracer.decisions), tuple(tracer.value(r) for r in results))
+
+
+def has_control_flow(fn: Function) -> bool:
+    return any(eqn.prim.structured for eqn in fn.body.walk())
+

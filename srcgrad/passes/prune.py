@@ -1,0 +1,98 @@
+"""Dead-code rules for structured equations (their ``prune`` hooks).
+
+A conditional keeps only the outputs something reads.  A loop keeps the
+carried values whose final value is read, plus those the kept ones (or the
+loop test, or the exit code) depend on through the body; loop-invariant
+inputs nothing reads any more are dropped.  A loop whose outputs are all
+unused disappears (loops here are pure: they always terminate in the
+original program, and their only effects are their outputs).
+
+Before (``s`` unused after the loop)::
+
+    x, s = for_range 0 n 1 x0 0.0   body(i, x, s): (sin x, add s x)
+
+After::
+
+    x = for_range 0 n 1 x0          body(i, x): (sin x)
+"""
+from __future__ import annotations
+
+from ..ir.core import Eqn, Region, Var
+from ..primitives.control import COND, FOR_RANGE, WHILE_LOOP, LoopParts
+
+
+def _reads(region: Region, roots: list) -> set[Var]:
+    """Vars the computation of `roots` reads in `region` (params included)."""
+    needed = {r for r in roots if isinstance(r, Var)}
+    for eqn in reversed(region.eqns):
+        if any(o in needed for o in eqn.outs) or eqn.prim.hooks.get("effect"):
+            needed.update(a for a in eqn.args if isinstance(a, Var))
+    return needed
+
+
+def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:
+    keep = [j for j, o in enumerate(eqn.outs) if o in live]
+    if not keep:
+        return None
+    regions = {k: eqn.param(k) for k in ("then", "else")}
+    reads = set()
+    for key, region in regions.items():
+        results = tuple(region.results[j] for j in keep)
+        reads |= _reads(region, list(results))
+        regions[key] = Region(region.params, region.eqns, results)
+    free_keep = [k for k in range(len(eqn.args) - 1)
+                 if any(r.params[k] in reads for r in (eqn.param("then"), eqn.param("else")))]
+    for key, region in regions.items():
+        old = eqn.param(key)
+        params = tuple(old.params[k] for k in free_keep)
+        regions[key] = Region(params, region.eqns, region.results)
+    args = (eqn.args[0],) + tuple(eqn.args[1 + k] for k in free_keep)
+    return eqn.replace(args=args, outs=tuple(eqn.outs[j] for j in keep),
+                       params=(("then", regions["then"]), ("else", regions["else"])))
+
+
+def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
+    parts = LoopParts.of(eqn)
+    index, state_p, free_p = parts.body_params()
+    state_outs = parts.state_outs()
+    results = parts.state_results()
+    keep = {k for k, o in enumerate(state_outs) if o in live}
+    exit_live = parts.has_exit
+    roots_extra = [parts.body.results[0]] if exit_live else []
+    cond_reads = _reads(parts.cond, list(parts.cond.results)) if parts.cond is not None else set()
+    cond_state = parts.cond.params[:parts.n_state] if parts.cond is not None else ()
+    keep |= {k for k, p in enumerate(cond_state) if p in cond_reads}
+    while True:
+        reads = _reads(parts.body, [results[k] for k in keep] + roots_extra)
+        grown = keep | {k for k, p in enumerate(state_p) if p in reads}
+        if grown == keep:
+            break
+        keep = grown
+    if not keep and not (exit_live and parts.eqn.outs[0] in live):
+        return None
+    if len(keep) == parts.n_state and all(p in reads for p in free_p):
+        return eqn
+    ks = sorted(keep)
+    free_keep = [k for k, p in enumerate(free_p) if p in reads
+                 or (parts.cond is not None and parts.cond.params[parts.n_state + k] in cond_reads)]
+    head = (index,) if index is not None else ()
+    code = (parts.body.results[0],) if exit_live else ()
+    body = Region(head + tuple(state_p[k] for k in ks) + tuple(free_p[k] for k in free_keep),
+                  parts.body.eqns, code + tuple(results[k] for k in ks))
+    cond = None
+    if parts.cond is not None:
+        c = parts.cond
+        cond = Region(tuple(c.params[k] for k in ks) + tuple(c.params[parts.n_state + k] for k in free_keep),
+                      c.eqns, c.results)
+    outs = ((eqn.outs[0],) if exit_live else ()) + tuple(state_outs[k] for k in ks)
+    params = [("body", body), ("n_state", len(ks)), ("has_exit", parts.has_exit)]
+    if cond is not None:
+        params.append(("cond", cond))
+    params += [(k, v) for k, v in eqn.params if k not in ("body", "cond", "n_state", "has_exit")]
+    args = tuple(parts.bounds) + tuple(parts.init[k] for k in ks) + tuple(parts.free[k] for k in free_keep)
+    return eqn.replace(args=args, outs=outs, params=tuple(params))
+
+
+COND.hooks["prune"] = _prune_cond
+FOR_RANGE.hooks["prune"] = _prune_loop
+WHILE_LOOP.hooks["prune"] = _prune_loop

@@ -1,0 +1,88 @@
+"""Sign propagation: move a negation out of ``*`` and ``/`` to where it is free.
+
+Derivative rules produce negations (d cos = -sin, d(x/y)/dy = -(out/y)) that
+end up inside products.  Negation commutes exactly with ``*`` and ``/`` (it
+only flips the sign bit), so the sign can move outwards until a ``+``, the
+right side of a ``-`` or another negation absorbs it (simplification then
+turns ``x + -(p)`` into ``x - p``).  Two signs on one product cancel.  A sign
+is only moved when every reader of the product absorbs it, so no negation is
+ever added.
+
+Before::
+
+    s = sin x
+    n = neg s
+    p = mul dy n
+    dx = add a p
+
+After (then simplified to ``dx = sub a q``)::
+
+    s = sin x
+    n = neg s
+    q = mul dy s
+    p = neg q
+    dx = add a p
+
+Which primitives are odd (``*``, ``/``), which absorb a sign and which is the
+negation is declared as hooks by `srcgrad.primitives.algebra`.
+"""
+from __future__ import annotations
+
+from ..ir.core import Atom, Eqn, Function, Region, Var
+from .util import map_regions
+
+
+def propagate_signs(fn: Function) -> Function:
+    return map_regions(fn, _region)
+
+
+class _Readers:
+    """Who reads each value of a region, and whether a sign on it would be
+    absorbed by all of them."""
+
+    def __init__(self, region: Region) -> None:
+        self.readers: dict[Var, list[tuple[Eqn, int]]] = {}
+        for eqn in region.eqns:
+            for pos, arg in enumerate(eqn.args):
+                if isinstance(arg, Var):
+                    self.readers.setdefault(arg, []).append((eqn, pos))
+        self.returned = {r for r in region.results if isinstance(r, Var)}
+        self.memo: dict[Var, bool] = {}
+
+    def absorb(self, var: Var) -> bool:
+        if var not in self.memo:
+            self.memo[var] = (var not in self.returned and var in self.readers
+                              and all(self._absorbs(e, pos) for e, pos in self.readers[var]))
+        return self.memo[var]
+
+    def _absorbs(self, eqn: Eqn, pos: int) -> bool:
+        if eqn.regions:
+            return False
+        if pos in eqn.prim.hooks.get("absorbs_sign", ()):
+            return True
+        return bool(eqn.prim.hooks.get("odd")) and len(eqn.outs) == 1 and self.absorb(eqn.outs[0])
+
+
+def _region(region: Region) -> Region:
+    readers = _Readers(region)
+    negated: dict[Var, Atom] = {}       # value defined as -operand -> operand
+    negation = None                      # the negation primitive, once seen
+    kept: list[Eqn] = []
+    for eqn in region.eqns:
+        if eqn.prim.hooks.get("negation"):
+            negated[eqn.outs[0]] = eqn.args[0]
+            negation = eqn.prim
+        elif eqn.prim.hooks.get("odd") and not eqn.regions:
+            signs = sum(1 for a in eqn.args if isinstance(a, Var) and a in negated)
+            out = eqn.outs[0]
+            if signs and (signs % 2 == 0 or readers.absorb(out)):
+                args = tuple(negated.get(a, a) if isinstance(a, Var) else a for a in eqn.args)
+                if signs % 2 == 0:
+                    eqn = eqn.replace(args=args)
+                else:
+                    inner = Var(kind=out.kind)
+                    kept.append(eqn.replace(args=args, outs=(inner,)))
+                    eqn = Eqn(negation, (inner,), (out,), loc=eqn.loc, role=eqn.role)
+                    negated[out] = inner
+        kept.append(eqn)
+    return Region(region.params, tuple(kept), region.results)

@@ -1,0 +1,124 @@
+"""Structured control flow and the sequences and tapes it needs.
+
+* ``cond(pred, *free; then, else)``: ``then``/``else`` are regions taking the
+  free values and returning the outputs; only the taken one runs, so a branch
+  that would fail on the other side (``log(x) if x > 0 else 0``) is safe.
+* ``for_range(start, stop, step, *state, *free; body)``: body region
+  ``(i, *state, *free) -> ([exit], *state)``; ``reverse=True`` iterates
+  ``reversed(range(...))``.  With ``has_exit`` the body's first result is an
+  exit code and the loop stops after an iteration whose code is ``>= BREAK``;
+  the loop's first output is then the last code (``NORMAL`` if none).
+* ``while_loop(*state, *free; cond, body)``: ``cond`` region
+  ``(*state, *free) -> (bool,)``, body as above without the index.
+* ``pick(i, *items)``: ``(a, b, c)[i]`` for a sequence of IR values indexed at
+  run time; ``const_index(i; table, name)``: ``NAME[i]`` for a constant table
+  (a module-level list), which generated code binds as a global.
+* ``tape_new``, ``tape_push``, ``tape_pop``: the lists reverse mode keeps
+  through loops.  In the IR a tape is a value threaded through the program
+  (``tape2 = tape_push(tape1, v)``), so every pass sees pure dataflow; each
+  tape is used linearly, which lets generated code mutate one list in place.
+
+Their differentiation, code generation and pruning live in hooks attached by
+`srcgrad.ad.control` and `srcgrad.codegen.control`; evaluation is in `impl`.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from dataclasses import dataclass
+
+from ..ir.core import REAL, Atom, Eqn, Region, Var
+from .core import REGISTRY, Primitive
+
+NORMAL, BREAK, RETURN = 0, 2, 3
+TAPE = "tape"
+
+
+def _declare(name: str, nargs: int, impl: Any, emit: Any = None, **kw: Any) -> Primitive:
+    kw.setdefault("hooks", {})
+    return REGISTRY.add(Primitive(name=name, nargs=nargs, impl=impl, emit=emit or _no_expr, **kw))
+
+
+def _no_expr(*args: Any) -> ast.expr:
+    raise TypeError("structured primitives are emitted as statements")
+
+
+def _pick_partials(b: Any, i: Any, *items_and_out: Any) -> tuple:
+    items = items_and_out[:-1]
+    n = len(items)
+    # the derivative flows to the chosen item; Python's negative indices too
+    return (None,) + tuple(b.select(b.eq(i, k), 1.0, b.select(b.eq(i, k - n), 1.0, 0.0)) for k in range(n))
+
+
+COND = _declare("cond", -1, None, structured=True)
+FOR_RANGE = _declare("for_range", -1, None, structured=True)
+WHILE_LOOP = _declare("while_loop", -1, None, structured=True)
+PICK = _declare("pick", -1, lambda i, *items: items[i],
+                emit=lambda i, *items: ast.Subscript(value=ast.Tuple(elts=list(items), ctx=ast.Load()),
+                                                     slice=i, ctx=ast.Load()),
+                partials=_pick_partials,
+                sympy=None,
+                out_kind=lambda kinds: REAL if REAL in kinds[1:] else kinds[1])
+CONST_INDEX = _declare("const_index", 1, None, piecewise_constant=True, out_kind=REAL)
+TAPE_NEW = _declare("tape_new", 0, lambda: [], emit=lambda: ast.List(elts=[], ctx=ast.Load()), out_kind=TAPE)
+TAPE_PUSH = _declare("tape_push", 2, None, out_kind=TAPE)
+TAPE_POP = _declare("tape_pop", 1, None, out_kind=REAL)
+
+for _prim in (TAPE_NEW, TAPE_PUSH, TAPE_POP):
+    _prim.hooks["tape"] = True
+    _prim.hooks["no_cse"] = True       # two empty tapes are two lists, never one
+FOR_RANGE.hooks["indexed"] = True
+# Made by the compiler, not written by users as calls: tests that sweep the
+# registry with sampled scalar arguments skip these.
+for _prim in (COND, FOR_RANGE, WHILE_LOOP, PICK, CONST_INDEX, TAPE_NEW, TAPE_PUSH, TAPE_POP):
+    _prim.hooks["internal"] = True
+
+
+@dataclass
+class LoopParts:
+    """A loop equation taken apart (see `srcgrad.primitives.control`)."""
+
+    eqn: Eqn
+    indexed: bool
+    bounds: tuple
+    init: tuple
+    free: tuple
+    body: Region
+    cond: Region | None
+    has_exit: bool
+
+    @staticmethod
+    def of(eqn: Eqn) -> "LoopParts":
+        indexed = eqn.prim.hooks.get("indexed", False)
+        n_bounds = 3 if indexed else 0
+        n_state = eqn.param("n_state")
+        args = eqn.args
+        return LoopParts(eqn, indexed, args[:n_bounds], args[n_bounds:n_bounds + n_state],
+                         args[n_bounds + n_state:], eqn.param("body"), eqn.param("cond"),
+                         eqn.param("has_exit"))
+
+    @property
+    def n_state(self) -> int:
+        return len(self.init)
+
+    def body_params(self) -> tuple[Var | None, tuple[Var, ...], tuple[Var, ...]]:
+        params = self.body.params
+        start = 1 if self.indexed else 0
+        index = params[0] if self.indexed else None
+        return index, params[start:start + self.n_state], params[start + self.n_state:]
+
+    def state_results(self) -> tuple[Atom, ...]:
+        return self.body.results[1:] if self.has_exit else self.body.results
+
+    def state_outs(self) -> tuple[Var, ...]:
+        return self.eqn.outs[1:] if self.has_exit else self.eqn.outs
+
+    def rebuild(self, b: Any, bounds: tuple, init: tuple, free: tuple, body: Region, cond: Region | None,
+                outs: tuple[Var, ...], **extra: Any) -> None:
+        params = [("body", body), ("n_state", len(init)), ("has_exit", self.has_exit)]
+        if cond is not None:
+            params.append(("cond", cond))
+        params += list(extra.items())
+        b.eqns.append(Eqn(self.eqn.prim, tuple(bounds) + tuple(init) + tuple(free), outs, tuple(params),
+                          self.eqn.loc, role=self.eqn.role))

@@ -1,0 +1,172 @@
+"""`verify(f)`: srcgrad's gradient of `f` against sympy's, argument by argument.
+
+1. Lower `f` and build srcgrad's gradient IR as `grad` does (`cases`).
+2. Translate both to sympy (`symbolic`); take sympy's own derivative of the
+   primal with respect to each argument.
+3. Start proving each difference zero in the background (`prove`, under
+   `time_budget` by `budget`), meanwhile compare both sides numerically at
+   sample points from the primitives' domains (`sampling`, `numeric`).  A
+   numeric mismatch cancels the proof; a finished proof beats the numbers.
+4. With control flow, steps 2-3 run per path taken at the sample points.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+import sympy
+
+from ..transform import primal_ir, resolve_argnums
+from .budget import Outcome, Workers
+from .cases import Case, cases, derivative_ir
+from .numeric import RTOL, Comparison, Evaluator
+from .prove import Proof, prove_zero
+from .report import MISMATCH, NUMERIC, PROVED, UNCHECKED, ArgumentResult, VerificationReport
+from .sampling import param_domains, param_kind, sample_points
+from .symbolic import Translator, Untranslatable, derivative, signed, symbol, underived
+
+
+def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: float = 5.0,
+           points: int = 8, seed: int = 0, at: Sequence[Sequence[Any]] | None = None,
+           rtol: float = RTOL) -> VerificationReport:
+    """Check srcgrad's gradient of `fun` with respect to `argnums` against
+    sympy's derivative.
+
+    ``time_budget`` (seconds) bounds the symbolic proofs of all arguments
+    together; where none finishes, both sides are compared at `points`
+    random points (drawn with `seed` from the primitives' domains, or the
+    argument tuples given in `at`) at 50 digits, with relative tolerance
+    `rtol`.  `registry` replaces srcgrad's primitive registry (tests plant
+    wrong rules in a copy).  Returns a `VerificationReport`, truthy iff every
+    argument was proved or agrees numerically.
+    """
+    start = time.perf_counter()
+    primal = primal_ir(fun, registry)
+    indices, _ = resolve_argnums(primal, argnums)
+    deriv = derivative_ir(primal, indices, registry)
+    domains = param_domains(primal)
+    symbols = [symbol(n, param_kind(p, d)) for n, p, d in zip(primal.param_names, primal.params, domains)]
+    signs = {s: found for s, d in zip(symbols, domains) if (found := signed(s, d)) is not None}
+    sample = [tuple(p) for p in at] if at is not None else sample_points(primal, points, seed)
+    todo = [i for i in indices if i not in deriv.failures]
+    checks: list[CaseCheck] = []
+    trouble = ""
+    translator = Translator(registry)
+    if deriv.fn is not None:
+        found, trouble = cases(primal, deriv.fn, sample)
+        checks = [CaseCheck(case, todo, deriv.position, symbols, translator, signs) for case in found]
+    verdicts = _check(checks, todo, time_budget, rtol, Evaluator(symbols, translator.impls))
+    results = []
+    for i in indices:
+        name = primal.param_names[i]
+        reason = deriv.failures.get(i) or trouble
+        if reason or not checks:
+            result = ArgumentResult(name, i, UNCHECKED, reason=reason or "nothing to check")
+        else:
+            result = _verdict(name, i, checks, verdicts, time_budget)
+        results.append(result)
+    readings = {v: str(e) for v, e in translator.readings.items()}
+    return VerificationReport(primal.name, tuple(results), readings, time.perf_counter() - start)
+
+
+class CaseCheck:
+    """sympy's and srcgrad's derivatives on one straight-line case."""
+
+    def __init__(self, case: Case, indices: Sequence[int], position: dict[int, int],
+                 symbols: Sequence[sympy.Symbol], translator: Translator,
+                 signs: dict[sympy.Symbol, tuple[sympy.Symbol, str]]) -> None:
+        self.case = case
+        self.signs = signs
+        self.reference: dict[int, sympy.Expr] = {}
+        self.generated: dict[int, sympy.Expr] = {}
+        self.unchecked: dict[int, str] = {}
+        try:
+            value = translator.function(case.primal, symbols)
+            partials = translator.function(case.derivative, symbols)
+        except (Untranslatable, TypeError, ValueError) as err:
+            self.unchecked = {i: f"no sympy expression: {err}" for i in indices}
+            return
+        if len(value) != 1:
+            self.unchecked = {i: "the function does not return one number" for i in indices}
+            return
+        for i in indices:
+            self.reference[i] = derivative(value[0], symbols[i])
+            self.generated[i] = partials[position[i]]
+            if underived(self.reference[i]):
+                why = "; ".join(translator.opaque.values()) or "sympy cannot differentiate it"
+                self.unchecked[i] = f"sympy leaves the derivative unevaluated ({why})"
+
+    def proof_job(self, i: int) -> Any:
+        difference = self.reference[i] - self.generated[i]
+        assume = {s: version for s, (version, _) in self.signs.items()}
+        return lambda note: prove_zero(difference, note, assume)
+
+    def assumptions(self, i: int) -> list[str]:
+        """The sign assumptions that apply to the argument's derivative."""
+        free = self.reference[i].free_symbols | self.generated[i].free_symbols
+        return [text for s, (_, text) in self.signs.items() if s in free]
+
+
+def _check(checks: list[CaseCheck], indices: Sequence[int], seconds: float, rtol: float,
+           evaluator: Evaluator) -> dict[tuple[int, int], tuple[Comparison | None, Outcome]]:
+    """Prove in the background while comparing numerically; per (case, arg)."""
+    keys = [(c, i) for c, check in enumerate(checks) for i in indices if i not in check.unchecked]
+    workers = Workers({(c, i): checks[c].proof_job(i) for c, i in keys}, seconds)
+    comparisons: dict[tuple[int, int], Comparison] = {}
+    for c, i in keys:
+        check = checks[c]
+        comparisons[(c, i)] = evaluator.compare(check.reference[i], check.generated[i], check.case.points,
+                                                rtol=rtol)
+    outcomes = workers.collect(cancel={k for k, comp in comparisons.items() if comp.mismatch})
+    return {k: (comparisons.get(k), outcomes.get(k, Outcome())) for k in keys}
+
+
+def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds: float) -> ArgumentResult:
+    """One argument's result from its per-case outcomes (worst case wins)."""
+    paths = len(checks) if any(c.case.label for c in checks) else 0
+    labelled = paths > 0
+    reference = "\n               ".join(
+        (f"[{c.case.label}] " if labelled else "") + str(c.reference[i]) for c in checks if i in c.reference)
+    result = ArgumentResult(name, i, PROVED, reference=reference, paths=paths)
+    methods, excluded, reasons, assumed = [], [], [], []
+    for c, check in enumerate(checks):
+        if i in check.unchecked:
+            return _replace(result, status=UNCHECKED, reason=check.unchecked[i])
+        comparison, outcome = verdicts[(c, i)]
+        result.points += comparison.points
+        result.max_rel_error = max(result.max_rel_error or 0.0, comparison.max_rel_error)
+        if comparison.mismatch:
+            point, expected, got = comparison.counterexample
+            where = f"on the path {check.case.label}" if labelled else ""
+            return _replace(result, status=MISMATCH, generated=str(check.generated[i]), reason=where,
+                            reference=str(check.reference[i]),
+                            counterexample={"at": dict(zip(check.case.primal.param_names, point)),
+                                            "sympy": expected, "srcgrad": got})
+        if isinstance(outcome.result, Proof):
+            methods.append(outcome.result.step)
+            excluded.extend(outcome.result.except_on)
+            assumed.extend(check.assumptions(i) if outcome.result.assumed else [])
+            continue
+        if comparison.points == 0:
+            return _replace(result, status=UNCHECKED, reason="no proof, and no sample point where both "
+                            "derivatives are defined")
+        reasons.append(_no_proof(outcome, seconds))
+    if reasons:
+        return _replace(result, status=NUMERIC, reason=reasons[0])
+    return _replace(result, method=", ".join(dict.fromkeys(methods)), except_on=tuple(dict.fromkeys(excluded)),
+                    assumptions=tuple(dict.fromkeys(assumed)))
+
+
+def _no_proof(outcome: Outcome, seconds: float) -> str:
+    if outcome.error:
+        return f"the proof failed ({outcome.error})"
+    if outcome.finished:
+        return "sympy could not simplify the difference to zero"
+    doing = f" (was trying {outcome.last_note})" if outcome.last_note else ""
+    return f"no proof within the time budget of {seconds:g} s{doing}"
+
+
+def _replace(result: ArgumentResult, **changes: Any) -> ArgumentResult:
+    for key, value in changes.items():
+        setattr(result, key, value)
+    return result
