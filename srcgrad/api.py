@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .ad.forward import forward
-from .ad.reverse import reverse
+from .ad.reverse import has_tapes, reverse
 from .codegen.naming import transformed_name
 from .errors import ArgumentError
 from .ir.builder import Builder
@@ -50,12 +50,19 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
     fn = primal_ir(fun)
     indices, single = resolve_argnums(fn, argnums)
     kind = "value_and_grad" if with_value else "grad"
-    ir = reverse(fn, indices, with_value=with_value, name=transformed_name(kind, fn.name))
-    n = len(indices)
-    grads: Any = 1 if single and with_value else (0 if single else tuple(range(with_value, with_value + n)))
-    out_tree = (0, grads if not single else 1) if with_value else (None if single else grads)
-    if not with_value and not single:
-        out_tree = tuple(range(n))
+    if has_tapes(fn.body):
+        # the gradient of a gradient through loops: by forward mode, one
+        # directional derivative per argument (exact, as reverse mode would be)
+        ir = _forward_columns(fn, indices, single, transformed_name(kind, fn.name), with_value=with_value)
+    else:
+        ir = reverse(fn, indices, with_value=with_value, name=transformed_name(kind, fn.name))
+    # results are flat: [value,] *partials; shape them as JAX does
+    first = 1 if with_value else 0
+    partials: Any = first if single else tuple(range(first, first + len(indices)))
+    if with_value:
+        out_tree: Any = (0, partials)
+    else:
+        out_tree = None if single else partials
     ir = ir.with_body(ir.body, out_tree=out_tree)
     what = "value and gradient" if with_value else "gradient"
     doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
@@ -117,7 +124,8 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
     return _decorator_or_call(fun, make)
 
 
-def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: str) -> Function:
+def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: str,
+                     with_value: bool = False) -> Function:
     """One function computing d out_i / d x_j for every output i and j in
     `indices`: forward mode inlined once per direction, the unit tangents
     folded away and the shared primal work merged by CSE.  The result has
@@ -133,6 +141,9 @@ def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: s
         columns.append(outs[len(fn.body.results):])
     n_out, k = len(fn.body.results), len(indices)
     results = tuple(columns[c][r] for r in range(n_out) for c in range(k))
+    if with_value:      # value_and_grad of a scalar function: (value, *partials), flat
+        value = inline(b, fn, list(params))[0]
+        return fn.with_body(Region(params, tuple(b.eqns), (value,) + results), name=name, out_tree=None)
     tree = _map_tree(_output_tree(fn), lambda r: r * k if single else tuple(range(r * k, r * k + k)))
     out_tree = None if isinstance(tree, int) else tree
     return fn.with_body(Region(params, tuple(b.eqns), results), name=name, out_tree=out_tree)

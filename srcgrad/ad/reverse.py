@@ -98,6 +98,10 @@ def reverse_block(b: Builder, eqns: Sequence[Eqn], active: set[Var], cts: Cotang
         backward_eqn(b, eqn, active, cts, residuals)
 
 
+def has_tapes(region: Region) -> bool:
+    return any(e.prim.hooks.get("tape") for e in region.walk())
+
+
 def reverse(fn: Function, argnums: Sequence[int], with_value: bool = False,
             registry: Any = None, name: str | None = None) -> Function:
     """The gradient of `fn` with respect to the parameters in `argnums`.
@@ -109,6 +113,12 @@ def reverse(fn: Function, argnums: Sequence[int], with_value: bool = False,
     if len(body.results) != 1:
         raise ArgumentError(f"grad of {fn.name}() needs a scalar output, but it returns "
                             f"{len(body.results)} values; use srcgrad.jacobian for functions returning tuples")
+    if has_tapes(body):
+        # Tapes are mutable lists threaded through loops; reverse mode over them
+        # would need reverse-of-reverse tape rules.  Callers use forward mode
+        # (see api._grad); reaching here is a bug, never a silent zero.
+        raise ArgumentError(f"reverse mode over {fn.name}(), which already holds tapes of a reverse "
+                            f"sweep through a loop, is not supported; use forward mode (srcgrad.hessian)")
     output = body.results[0]
     wrt = [fn.params[i] for i in argnums]
     active = active_vars(body, wrt, [output])

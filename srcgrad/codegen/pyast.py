@@ -33,6 +33,9 @@ class CodegenContext:
     inlined: dict[Var, Eqn] = field(default_factory=dict)
     # region parameters that stand for an outer value (no Python name of their own)
     aliases: dict[Var, Atom] = field(default_factory=dict)
+    # (role, line) of the comment heading the code being emitted, so a nested
+    # block does not repeat its parent's comment
+    heading: tuple | None = None
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
@@ -170,20 +173,22 @@ def region_statements(ctx: CodegenContext, region: Region, plan: RegionPlan | No
         if eqn.outs and eqn.outs[0] in plan.inlined:
             ctx.inlined[eqn.outs[0]] = eqn
     body: list[ast.stmt] = []
-    heading: tuple | None = None
+    outer_heading = ctx.heading
     for j, eqn in enumerate(region.eqns):
         if eqn.outs and eqn.outs[0] in plan.inlined:
             continue
         block = (eqn.role, eqn.loc.lineno) if eqn.role and eqn.loc is not None else None
-        if block is not None and block != heading:
+        if block is not None and block != ctx.heading:
             text = eqn.loc.source_line.strip()
             body.append(ctx.comment(f"{eqn.role} of line {eqn.loc.lineno}: {text}"))
-        heading = block
+        ctx.heading = block
         hook = eqn.prim.hooks.get("emit_stmt")
         if hook is not None:
             body.extend(hook(ctx, eqn, plan, j))
+            ctx.heading = block
             continue
         body.append(ctx.assign(eqn.outs[0], ctx.expr(eqn)))
+    ctx.heading = outer_heading
     return body
 
 
