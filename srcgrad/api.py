@@ -10,10 +10,10 @@ from typing import Any, Sequence
 
 from .ad.forward import forward
 from .ad.reverse import has_tapes, reverse
-from .codegen.naming import transformed_name
+from .codegen.naming import Namer, transformed_name
 from .errors import ArgumentError
 from .ir.builder import Builder
-from .ir.core import Const, Function, Region
+from .ir.core import Function, Region, Var
 from .ir.inline import inline
 from .transform import Transformed, build, describe_argnums, primal_ir, resolve_argnums
 
@@ -84,7 +84,11 @@ def jvp(fun: Any, primals: Sequence[Any] | None = None, tangents: Sequence[Any] 
     # stays a 1-tuple, value_and_grad's (v, (dx, dy)) stays nested)
     tree = _output_tree(fn)
     out_tree = (tree, _map_tree(tree, lambda r: n_out + r))
-    ir = ir.with_body(ir.body, out_tree=out_tree, in_groups=(("primals", n_params), ("tangents", n_params)))
+    # the two group parameters must not be named like a parameter they unpack
+    # into (``f(primals, tangents)``): unpacking would overwrite them
+    namer = Namer(set(ir.param_names))
+    groups = tuple(namer.name(Var(hint=group)) for group in ("primals", "tangents"))
+    ir = ir.with_body(ir.body, out_tree=out_tree, in_groups=((groups[0], n_params), (groups[1], n_params)))
     doc = f"Value and directional derivative (forward mode) of {fn.name}()."
     transformed = build(fun, "jvp", ir, {}, doc)
     if primals is None:
@@ -127,23 +131,24 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
 def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: str,
                      with_value: bool = False) -> Function:
     """One function computing d out_i / d x_j for every output i and j in
-    `indices`: forward mode inlined once per direction, the unit tangents
-    folded away and the shared primal work merged by CSE.  The result has
+    `indices`: forward mode seeded with one unit direction per column (the
+    other tangents structurally zero, so they generate no code), inlined
+    once per column, the shared primal work merged by CSE.  The result has
     the structure of `fn`'s output, each leaf replaced by its row: a partial
     (one argnum) or a tuple of partials."""
-    jvp_ir = forward(fn)
     params = fn.params
+    n_out, k = len(fn.body.results), len(indices)
     b = Builder()
     columns = []
     for j in indices:
-        unit = [Const(1.0 if k == j else 0.0) for k in range(len(params))]
-        outs = inline(b, jvp_ir, list(params) + unit)
-        columns.append(outs[len(fn.body.results):])
-    n_out, k = len(fn.body.results), len(indices)
-    results = tuple(columns[c][r] for r in range(n_out) for c in range(k))
+        outs = inline(b, forward(fn, seeds={j: 1.0}), list(params))
+        columns.append(outs)
+    results = tuple(columns[c][n_out + r] for r in range(n_out) for c in range(k))
     if with_value:      # value_and_grad of a scalar function: (value, *partials), flat
-        value = inline(b, fn, list(params))[0]
-        return fn.with_body(Region(params, tuple(b.eqns), (value,) + results), name=name, out_tree=None)
+        # the value is the primal output the first column computed already
+        # (CSE cannot merge a second copy of a loop, which holds a region)
+        return fn.with_body(Region(params, tuple(b.eqns), (columns[0][0],) + results), name=name,
+                            out_tree=None)
     tree = _map_tree(_output_tree(fn), lambda r: r * k if single else tuple(range(r * k, r * k + k)))
     out_tree = None if isinstance(tree, int) else tree
     return fn.with_body(Region(params, tuple(b.eqns), results), name=name, out_tree=out_tree)

@@ -17,12 +17,14 @@ The work itself lives in `srcgrad.export`, `srcgrad.graph` and the API.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 from typing import Any, Callable, Sequence
 
 from . import __version__, api
 from .errors import SrcGradError
+from .primitives.user import UserPrimitive
 from .targets import Target, TargetError, load_target, load_targets, parse_argnums
 from .transform import Transformed
 
@@ -112,6 +114,12 @@ def transformed(target: Target, transform: str | None, argnums_text: str | None)
     obj = target.obj
     if isinstance(obj, Transformed) and argnums is None and transform in (None, obj.transform):
         return obj
+    if isinstance(obj, UserPrimitive):
+        raise CommandError(f"{target.spec} is a @srcgrad.primitive, opaque to srcgrad: its derivative is "
+                           f"the rule you gave; differentiate a function that calls it")
+    if not isinstance(obj, Transformed) and not inspect.isfunction(obj):
+        raise CommandError(f"{target.spec} is a {type(obj).__name__}, not a Python function defined "
+                           f"with 'def' whose source srcgrad can read")
     kind = transform or "grad"
     if argnums is None:
         argnums = obj.argnums if isinstance(obj, Transformed) and obj.argnums is not None else 0
@@ -140,7 +148,7 @@ def _write(text: str) -> None:
 def format_error(exc: SrcGradError) -> str:
     """Like Python's SyntaxError: where, the line, a caret, then the message."""
     name = f"srcgrad.{type(exc).__name__}"
-    if exc.location is None:
+    if exc.location is None or not exc.location.lineno:
         return f"{name}: {exc.message}"
     caret = exc.location.caret_block()
     return f"  {exc.location.describe()}\n{caret + chr(10) if caret else ''}{name}: {exc.message}"
@@ -171,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"srcgrad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+    def command(name: str, handler: Callable[[argparse.Namespace], int],
+                help_: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_, description=help_)
         sub.set_defaults(handler=handler)
         return sub

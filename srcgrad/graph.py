@@ -79,6 +79,7 @@ class _Drawer:
         self.count = 0
         self.namer: Namer | None = None
         self.defined_by: dict[Var, Eqn] = {}
+        self.region_params: dict[Var, str] = {}   # region parameter -> indent, until first used
 
     def new_id(self) -> str:
         self.count += 1
@@ -134,6 +135,8 @@ class _Drawer:
         if isinstance(atom, Const):
             return None
         found = self.nodes.get(atom)
+        if found is None and atom in self.region_params:  # drawn when first used
+            found = self.nodes[atom] = self.node(self.name(atom), VALUE, self.region_params.pop(atom))
         if found is None:  # a primal value read by the backward graph
             eqn = self.defined_by.get(atom)
             label = self.name(atom) if eqn is None else f"{self.name(atom)} = {_expression(eqn, self.name)}"
@@ -143,8 +146,8 @@ class _Drawer:
 
     def region(self, region: Region, indent: str) -> None:
         for eqn in region.eqns:
-            if self.reverse and not eqn.role and not eqn.regions:
-                continue  # primal work recomputed in the gradient: shown as saved values
+            if self.reverse and not eqn.role:
+                continue  # primal work (and forward sweeps) in the gradient: shown as saved values
             self.equation(eqn, indent)
 
     def equation(self, eqn: Eqn, indent: str) -> None:
@@ -165,7 +168,7 @@ class _Drawer:
         self.out.line(f"{indent}subgraph cluster_{owner}_{key} {{")
         self.out.line(f'{inner}label={_quote(key)}; style="dashed"; color="#999999";')
         for var in region.params:
-            self.nodes[var] = self.node(self.name(var), VALUE, inner)
+            self.region_params[var] = inner
         self.region(region, inner)
         yielded = self.node("yield " + ", ".join(self.name(r) for r in region.results), OUTPUT, inner)
         for atom in region.results:

@@ -152,7 +152,8 @@ def parse_argnums(text: str | None) -> Any:
         elif item.isidentifier():
             values.append(item)
         else:
-            raise TargetError(f"--argnums takes integers or parameter names separated by commas, got {item!r}")
+            raise TargetError(f"--argnums takes integers or parameter names separated by commas, "
+                              f"got {item!r}")
     if not values:
         raise TargetError("--argnums is empty")
     return tuple(values) if "," in text else values[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..codegen.naming import tangent_hint
+from ..codegen.naming import Namer, tangent_hint
 from ..errors import NoDerivativeRuleError
 from ..ir.builder import Builder
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var
@@ -40,11 +40,28 @@ def tangent_eqn(b: Builder, eqn: Eqn, tangents: dict[Var, Atom]) -> None:
     tangents[out] = b.named(b.add_all(terms), tangent_hint(out))
 
 
-def forward(fn: Function, registry: Any = None, name: str | None = None) -> Function:
-    """`fn(x, y)` -> `jvp_fn(x, y, x_dot, y_dot)` returning outputs then tangents."""
+def forward(fn: Function, registry: Any = None, name: str | None = None,
+            seeds: dict[int, float] | None = None) -> Function:
+    """`fn(x, y)` -> `jvp_fn(x, y, x_dot, y_dot)` returning outputs then tangents.
+
+    With `seeds`, the direction is fixed instead: parameter i has the constant
+    tangent ``seeds[i]``, every other parameter none at all, and the function
+    keeps `fn`'s parameters.  A missing tangent is a structural zero, so no
+    code is generated for it, also inside control-flow regions, where a
+    constant 0.0 tangent passed in would not be folded away (`jacobian`
+    seeds one unit direction per column).
+    """
     body = fn.body
-    tangent_params = tuple(Var(hint=tangent_hint(p), kind=p.kind) for p in body.params)
-    tangents: dict[Var, Atom] = {p: t for p, t in zip(body.params, tangent_params) if p.differentiable}
+    if seeds is None:
+        # A tangent's name must not repeat a parameter's: with ``f(x, x_dot)``
+        # (or an inner jvp's own ``x_dot``) the unpacked tangent would silently
+        # overwrite that parameter.  Such a tangent becomes ``x_dot_1``.
+        namer = Namer(set(fn.param_names))
+        tangent_params = tuple(Var(hint=namer.name(Var(hint=tangent_hint(p))), kind=p.kind) for p in body.params)
+        tangents: dict[Var, Atom] = {p: t for p, t in zip(body.params, tangent_params) if p.differentiable}
+    else:
+        tangent_params = ()
+        tangents = {body.params[i]: Const(float(v)) for i, v in seeds.items() if body.params[i].differentiable}
     b = Builder(registry, role="tangent")
     for eqn in body.eqns:
         tangent_eqn(b, eqn, tangents)

@@ -22,7 +22,7 @@ from ..ir.builder import Builder
 from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
 from ..primitives.composites import COMPOSITES
-from .control import ControlFlowLowering
+from .control import ControlFlowLowering, flatten, structure
 from .resolve import MISSING, Scope, is_number
 from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
@@ -103,14 +103,14 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         if outcome.kinds != frozenset({"return"}):
             raise self.fail(f"{node.name}() does not return a value on every path: there is nothing to "
                             f"differentiate where it falls off the end", node)
-        results = outcome.value if isinstance(outcome.value, tuple) else (outcome.value,)
-        flat = tuple(self.scalar(r, node) for r in results)
+        flat = tuple(flatten(outcome.value))
+        out_tree = _index_tree(structure(outcome.value), iter(range(len(flat))))
         region = Region(params, tuple(self.b.eqns), flat)
         func = self.src.func
         return Function(
             name=node.name, param_names=tuple(p.hint for p in params), body=region,
             defaults=tuple(getattr(func, "__defaults__", None) or ()), filename=self.src.filename,
-            doc=getattr(func, "__doc__", None), origin=func)
+            doc=getattr(func, "__doc__", None), origin=func, out_tree=out_tree)
 
     # --- statements ----------------------------------------------------------
 
@@ -337,6 +337,14 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         if len(args) != prim.nargs:
             raise self.fail(f"{name}() takes {prim.nargs} argument(s) here, got {len(args)}", node)
         return self.b.apply(prim, *args)
+
+
+def _index_tree(shape: Any, counter: Any) -> Any:
+    """`Function.out_tree` for a returned value of this `structure`: None for
+    a bare scalar, else nested tuples of result indices."""
+    if shape is None:
+        return None
+    return tuple(next(counter) if s is None else _index_tree(s, counter) for s in shape)
 
 
 def _describe(fn: Any) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from ..errors import SrcGradError
 from ..ir.core import INT, Const, Var
 from ..ir.inline import inline
+from ..primitives.control import ConstTable
 from .resolve import MISSING, is_number
 
 
@@ -78,7 +79,7 @@ class SequenceLowering:
             if isinstance(index, Const):
                 return Const(table[self._const_index(index, len(table), node)])
             return self.b.apply("const_index", self.scalar(index, node),
-                                params=(("table", tuple(table)), ("name", ast.unparse(node.value))))
+                                params=(("table", ConstTable(table)), ("name", ast.unparse(node.value))))
         seq = self.expr(node.value)
         if not isinstance(seq, tuple):
             raise self.fail("only lists and tuples can be indexed", node.value)
@@ -209,7 +210,8 @@ class SequenceLowering:
             if index_name:
                 lowering.env[index_name] = index
             for t, (name, table) in zip(value_targets, tables):
-                value = lowering.b.apply("const_index", index, params=(("table", table[:length]), ("name", name)))
+                value = lowering.b.apply("const_index", index,
+                                        params=(("table", ConstTable(table[:length])), ("name", name)))
                 lowering.env[t.id] = lowering.named(value, t.id)
         return Iteration(bounds=(Const(0), Const(length), Const(1)), index_hint=index_name or "index",
                          target_names=names, bind=bind)
@@ -269,7 +271,16 @@ class SequenceLowering:
                 raise self.fail(f"{name}() is missing a number for its parameter {p!r}", node)
             values.append(self.scalar(value, node))
         results = inline(self.b, callee, values, restamp=True)
-        return results[0] if len(results) == 1 and callee.out_tree is None else tuple(results)
+        return _shaped(callee.out_tree, results)
+
+
+def _shaped(tree: Any, results: tuple) -> Any:
+    """A callee's results in the shape it returned them (`Function.out_tree`)."""
+    if tree is None:
+        return results[0]
+    if isinstance(tree, int):
+        return results[tree]
+    return tuple(_shaped(t, results) for t in tree)
 
 
 def _targets(target: ast.expr) -> list[str]:

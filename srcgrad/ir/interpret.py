@@ -6,12 +6,14 @@ also records the *path taken*: a straight-line `Function` (no structured
 equations) with the same parameters, computing the same results as `fn` for
 every input that takes the same branches and trip counts.  Verification
 checks a program with control flow path by path through it
-(`srcgrad.verify.paths`).
+(`srcgrad.verify.cases`).
 
 Control flow is structured (`srcgrad.ir.core`): an equation whose primitive
 has ``structured=True`` carries regions in its params.  The interpreter does
 not know what such a primitive means; it asks the primitive's
-``hooks["trace"]``, with this contract::
+``hooks["trace"]``.  Any primitive may have one, and must when it is
+structured or has no ``impl``; a hook takes precedence over ``impl``.  The
+contract::
 
     hooks["trace"](tracer: Tracer, eqn: Eqn, args: tuple[Atom, ...]) -> tuple[Atom, ...]
 
@@ -27,15 +29,26 @@ not know what such a primitive means; it asks the primitive's
   iteration, feeding each iteration's results to the next.
 * It returns one trace atom per ``eqn.outs``.
 
-For example, a two-way conditional ``outs = cond(c, *xs; then=R1, else_=R2)``::
+For example, a two-way conditional ``outs = cond(c, *xs; then=R1, else=R2)``::
 
     def trace_cond(tracer, eqn, args):
         taken = bool(tracer.value(args[0]))
         tracer.decide(eqn, taken)
-        return tracer.inline(eqn.param("then" if taken else "else_"), args[1:])
+        return tracer.inline(eqn.param("then" if taken else "else"), args[1:])
+
+A primitive that only moves values around returns existing trace atoms and
+records nothing, so the trace is plain arithmetic sympy can read.  Tapes, for
+instance, hold the trace atoms pushed on them (`Tracer.hold`)::
+
+    tape_new:  return (tracer.hold(()),)
+    tape_push: return (tracer.hold(tracer.value(args[0]) + (args[1],)),)
+    tape_pop:  items = tracer.value(args[0]); return (items[-1], tracer.hold(items[:-1]))
+
+and ``pick(i, *items)`` returns ``args[1:][tracer.value(args[0])]`` (after
+``tracer.decide(eqn, i)``: which item is taken is part of the path).
 
 The same hook serves `run` (the tracer then evaluates without recording).  A
-structured primitive without the hook raises `MissingTraceHook`, which
+primitive that needs a hook and has none raises `MissingTraceHook`, which
 verification reports as "could not check", never as a proof.
 """
 from __future__ import annotations
@@ -46,12 +59,13 @@ from .core import Atom, Const, Eqn, Function, Region, Var
 
 
 class MissingTraceHook(Exception):
-    """A structured primitive has no ``hooks["trace"]``: the path cannot be followed."""
+    """A primitive that needs ``hooks["trace"]`` has none: the path cannot be followed."""
 
     def __init__(self, prim: Any) -> None:
         self.prim = prim
-        super().__init__(f"the control-flow primitive {prim.name!r} has no 'trace' hook, so the path "
-                         f"taken through it cannot be followed")
+        what = "control-flow primitive" if prim.structured else "primitive"
+        super().__init__(f"the {what} {prim.name!r} has no 'trace' hook, so the path taken through it "
+                         f"cannot be followed")
 
 
 class Tracer:
@@ -91,11 +105,18 @@ class Tracer:
 
     # --- one equation ---------------------------------------------------------
 
+    def hold(self, value: Any, kind: str = "tape") -> Var:
+        """A trace atom holding a Python value that no recorded equation
+        reads: e.g. a tape, held as the tuple of trace atoms pushed on it."""
+        var = Var(hint=kind, kind=kind)
+        self.values[var] = value
+        return var
+
     def apply(self, eqn: Eqn, args: tuple[Atom, ...]) -> tuple[Atom, ...]:
-        if eqn.prim.structured:
-            hook = eqn.prim.hooks.get("trace")
-            if hook is None:
-                raise MissingTraceHook(eqn.prim)
+        hook = eqn.prim.hooks.get("trace")
+        if hook is None and (eqn.prim.structured or eqn.prim.impl is None):
+            raise MissingTraceHook(eqn.prim)
+        if hook is not None:
             outs = tuple(hook(self, eqn, args))
             if len(outs) != len(eqn.outs):
                 raise ValueError(f"trace hook of {eqn.prim.name!r} returned {len(outs)} values for "
@@ -157,6 +178,8 @@ def trace(fn: Function, args: Sequence[Any]) -> Path:
     return Path(path_fn, tuple(tracer.decisions), tuple(tracer.value(r) for r in results))
 
 
-def has_control_flow(fn: Function) -> bool:
-    return any(eqn.prim.structured for eqn in fn.body.walk())
+def needs_tracing(fn: Function) -> bool:
+    """Whether `fn` has equations only a trace hook can follow (control
+    flow, tapes, indexing), so that it is checked path by path."""
+    return any(e.prim.structured or e.prim.impl is None or "trace" in e.prim.hooks for e in fn.body.walk())
 

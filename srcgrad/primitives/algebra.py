@@ -4,9 +4,14 @@ Each rule belongs to one primitive (attached as its ``simplify`` hook) and
 reads as the identity it applies: ``x * 1 -> x``.  A rule receives a builder,
 the equation's operands and `defs` (the defining equation of each value, where
 known) and returns the simpler replacement, or None to leave the equation.
-Rules only fire when the identity holds for every finite input; ``x * 0 -> 0``
-is the one exception, taken (as by every AD tool's symbolic zeros) because a
-zero coefficient there is structural, not numeric.
+Rules only fire when the identity holds for every finite input, with two
+exceptions.  ``x * 0 -> 0`` is taken (as by every AD tool's symbolic zeros)
+because a zero coefficient there is structural, not numeric.  Cancellations
+of a value against itself in a quotient (``x / x -> 1``, ``(a / b) / a ->
+1 / b``) hold wherever the original does not divide by zero (where it would
+raise ZeroDivisionError) and may differ from it in the last bit; derivative
+rules produce them whenever a function's derivative contains the function
+(d log(g) = g' / g with g = exp, sigmoid, ...), and a person would cancel them.
 """
 from __future__ import annotations
 
@@ -32,35 +37,64 @@ def _zero_like(*atoms: Any) -> Const:
     return Const(0.0) if any(a.kind == "real" for a in atoms) else Const(0)
 
 
+def _keeps_type(z: Any, k: Const) -> bool:
+    """Whether ``z op k`` has z's type (k a constant): true for a real z, or
+    an int z with an int k.  ``1.0 * True`` is ``1.0``, not ``True``: dropping
+    such an operation would make a gradient come out as a bool or an int."""
+    return z.kind == "real" or (z.kind == "int" and not isinstance(k.value, float))
+
+
+def _identity(b, z: Any, k: Const):
+    """``z op k`` where `k` is the operation's identity (z * 1, z + 0, z ** 1):
+    `z`, or ``float(z)`` where the float `k` makes an int or bool a float."""
+    if _keeps_type(z, k):
+        return z
+    return b.float(z) if isinstance(k.value, float) else None
+
+
 def _add(b, x, y, defs):
     if _const(y, 0):
-        return x
+        return _identity(b, x, y)
     if _const(x, 0):
-        return y
+        return _identity(b, y, x)
     if (n := _def(defs, y, "neg")) is not None:
         return b.sub(x, n.args[0])                    # x + (-z) -> x - z
     if (n := _def(defs, x, "neg")) is not None:
         return b.sub(y, n.args[0])                    # (-z) + y -> y - z
+    if (k := _negative_multiple(defs, y)) is not None:
+        return b.sub(x, b.mul(-k[0], k[1]))           # x + (-k) * z -> x - k * z
+    if (k := _negative_multiple(defs, x)) is not None:
+        return b.sub(y, b.mul(-k[0], k[1]))           # (-k) * z + y -> y - k * z
+    return None
+
+
+def _negative_multiple(defs, atom):
+    """(k, z) when `atom` is ``k * z`` with a negative constant k."""
+    m = _def(defs, atom, "mul")
+    if m is not None and _const(m.args[0]) and m.args[0].value < 0:
+        return m.args[0].value, m.args[1]
     return None
 
 
 def _sub(b, x, y, defs):
     if _const(y, 0):
-        return x
-    if _const(x, 0):
+        return _identity(b, x, y)
+    if _const(x, 0) and _keeps_type(y, x):
         return b.neg(y)
     if (n := _def(defs, y, "neg")) is not None:
         return b.add(x, n.args[0])                    # x - (-z) -> x + z
+    if (k := _negative_multiple(defs, y)) is not None:
+        return b.add(x, b.mul(-k[0], k[1]))           # x - (-k) * z -> x + k * z
     return None
 
 
 def _mul(b, x, y, defs):
     for k, z in ((x, y), (y, x)):
         if _const(k, 1):
-            return z
+            return _identity(b, z, k)
         if _const(k, 0):
             return _zero_like(x, y)
-        if _const(k, -1):
+        if _const(k, -1) and _keeps_type(z, k):
             return b.neg(z)
     for k, z in ((x, y), (y, x)):
         if (d := _def(defs, k, "div")) is not None and _const(d.args[0], 1):
@@ -72,14 +106,22 @@ def _mul(b, x, y, defs):
             return b.mul(k.value * m.args[0].value, m.args[1])   # k * (k2 * w)
         if _const(k) and (n := _def(defs, z, "neg")) is not None:
             return b.mul(-k.value, n.args[0])         # k * (-w) -> (-k) * w
+    if (n := _def(defs, y, "neg")) is not None:
+        return b.neg(b.mul(x, n.args[0]))             # x * (-w) -> -(x * w)
+    if (n := _def(defs, x, "neg")) is not None:
+        return b.neg(b.mul(n.args[0], y))             # (-w) * y -> -(w * y)
     return None
 
 
 def _div(b, x, y, defs):
     if _const(y, 1):
-        return x
+        return _identity(b, x, Const(1.0))           # x / 1 is a float even for an int x
     if _const(x, 0) and not _const(y, 0):
         return _zero_like(x, y)
+    if x is y and isinstance(x, Var):
+        return Const(1.0)                             # x / x -> 1
+    if (d := _def(defs, x, "div")) is not None and d.args[0] is y and isinstance(y, Var):
+        return b.div(1.0, d.args[1])                  # (a / c) / a -> 1 / c
     return None
 
 
@@ -97,7 +139,7 @@ def _neg(b, x, defs):
 
 def _pow(b, x, y, defs):
     if _const(y, 1):
-        return x
+        return _identity(b, x, y)
     if _const(y, 0):
         return Const(1.0) if x.kind == "real" else Const(1)
     if _const(y, 2):

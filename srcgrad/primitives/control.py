@@ -35,6 +35,14 @@ NORMAL, BREAK, RETURN = 0, 2, 3
 TAPE = "tape"
 
 
+class ConstTable(tuple):
+    """The numbers of a module-level list, as a `const_index` param: compared
+    and hashed as a tuple, printed short in IR listings."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} numbers>"
+
+
 def _declare(name: str, nargs: int, impl: Any, emit: Any = None, **kw: Any) -> Primitive:
     kw.setdefault("hooks", {})
     return REGISTRY.add(Primitive(name=name, nargs=nargs, impl=impl, emit=emit or _no_expr, **kw))

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from ..ad.reverse import reverse
 from ..errors import ArgumentError, SrcGradError
 from ..ir.core import Function
-from ..ir.interpret import MissingTraceHook, has_control_flow, trace
+from ..ir.interpret import MissingTraceHook, needs_tracing, trace
 from ..passes import optimize
 
 
@@ -63,7 +63,7 @@ class Case:
 def cases(primal: Function, derivative: Function, points: Sequence[tuple]) -> tuple[list[Case], str]:
     """The straight-line cases to check, and a reason if paths could not be
     followed (then the list is empty)."""
-    if not has_control_flow(primal) and not has_control_flow(derivative):
+    if not needs_tracing(primal) and not needs_tracing(derivative):
         return [Case(primal, derivative, list(points))], ""
     by_path: dict[tuple, Case] = {}
     for point in points:

@@ -20,11 +20,11 @@ with a deadline (`srcgrad.verify.budget`).
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from typing import Callable
 
 import sympy
-from sympy.logic.boolalg import BooleanFunction
 
 
 @dataclass(frozen=True)
@@ -63,70 +63,62 @@ def _cheap_zero(expr: sympy.Expr) -> bool:
 
 # --- piecewise: zero except on a set of measure zero -----------------------------
 
+KINKS = (sympy.Piecewise, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
+MAX_CONDITIONS = 10
+
+
 def _piecewise(expr: sympy.Expr) -> bool | Proof:
-    kinky = (sympy.Piecewise, sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
-    if not expr.has(*kinky):
+    """Zero in every cell of the sign pattern of the conditions' functions.
+
+    After rewriting kinks as Piecewise, every condition is a relation
+    ``e > 0``, ``e >= 0``, ``e == 0`` ... of a few functions `e` (or a
+    boolean symbol).  Off the set where some `e` is 0 (measure zero, for
+    non-constant analytic `e`), each `e` is positive or negative: for each
+    such pattern the conditions are decided, the Piecewise collapses to a
+    plain expression, and that must be zero.  (A pattern no point realises
+    may fail the check: then no proof, never a false one.)"""
+    if not expr.has(*KINKS):
         return False
-    folded = sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))
-    pieces = folded.args if isinstance(folded, sympy.Piecewise) else ((folded, sympy.true),)
-    excluded: list[str] = []
-    taken_before = sympy.false
-    for value, cond in pieces:
-        cond = canonical(cond)
-        reach = sympy.simplify_logic(sympy.And(cond, sympy.Not(taken_before)), form="dnf")
-        taken_before = sympy.Or(taken_before, cond)
-        if reach == sympy.false or _cheap_zero(value):
-            continue
-        if measure_zero(reach):
-            excluded.append(str(reach))
-            continue
+    rewritten = expr.rewrite(sympy.Piecewise)
+    relations = [r for pw in rewritten.atoms(sympy.Piecewise) for _, cond in pw.args
+                 for r in cond.atoms(sympy.core.relational.Relational)]
+    flags = sorted({s for pw in rewritten.atoms(sympy.Piecewise) for _, cond in pw.args
+                    for s in cond.atoms(sympy.Symbol) if not s.is_real}, key=str)
+    normal = {r: _normalise(r) for r in relations}
+    functions = sorted({e for e, _ in normal.values()}, key=sympy.default_sort_key)
+    if len(functions) + len(flags) > MAX_CONDITIONS or not all(_analytic(e) for e in functions):
         return False
-    return Proof("piecewise", tuple(excluded))
+    for signs in itertools.product((1, -1), repeat=len(functions)):
+        sign_of = dict(zip(functions, signs))
+        decided = {r: _TRUTH[op](sign_of[e]) for r, (e, op) in normal.items()}
+        for values in itertools.product((True, False), repeat=len(flags)):
+            decided.update({s: sympy.true if v else sympy.false for s, v in zip(flags, values)})
+            if not _cheap_zero(rewritten.xreplace(decided)):
+                return False
+    return Proof("piecewise", tuple(f"{e} = 0" for e in functions))
 
 
-def canonical(cond: sympy.Basic) -> sympy.Basic:
-    """Relations rewritten over ``e > 0``, ``e >= 0``, ``e == 0`` with `e`
-    sign-normalised, so the same condition written two ways (``x < y``,
-    ``x - y < 0``) is one boolean atom."""
-    if isinstance(cond, BooleanFunction):
-        return cond.func(*(canonical(a) for a in cond.args))
-    if not isinstance(cond, sympy.core.relational.Relational):
-        return cond
-    lhs, rhs = cond.lhs, cond.rhs
-    if isinstance(cond, (sympy.StrictLessThan, sympy.LessThan)):
-        lhs, rhs = rhs, lhs
-    e = sympy.expand(lhs - rhs)
-    negative = e.could_extract_minus_sign()
-    if isinstance(cond, (sympy.Eq, sympy.Ne)):
-        atom = sympy.Eq(-e if negative else e, 0, evaluate=False)
-        return atom if isinstance(cond, sympy.Eq) else sympy.Not(atom)
-    strict = isinstance(cond, (sympy.StrictGreaterThan, sympy.StrictLessThan))
-    if not negative:
-        return sympy.Gt(e, 0, evaluate=False) if strict else sympy.Ge(e, 0, evaluate=False)
-    # -e > 0 is not(e >= 0); -e >= 0 is not(e > 0)
-    return sympy.Not(sympy.Ge(-e, 0, evaluate=False) if strict else sympy.Gt(-e, 0, evaluate=False))
+_TRUTH = {">": lambda s: s > 0, ">=": lambda s: s > 0, "<": lambda s: s < 0, "<=": lambda s: s < 0,
+          "==": lambda s: False, "!=": lambda s: True}
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 
 
-def measure_zero(cond: sympy.Basic) -> bool:
-    """Whether every disjunct of `cond` (in DNF over canonical relations)
-    forces some non-constant ``e == 0`` (``e == 0`` itself, or ``e >= 0`` and
-    not ``e > 0``) or is contradictory (``e > 0`` and not ``e >= 0``)."""
-    disjuncts = cond.args if isinstance(cond, sympy.Or) else (cond,)
-    return all(_thin(d) for d in disjuncts)
+def _normalise(rel: sympy.core.relational.Relational) -> tuple[sympy.Expr, str]:
+    """``lhs op rhs`` as ``e op' 0`` with `e` sign-normalised (so ``x < y``
+    and ``y - x > 0`` share ``e``)."""
+    e = sympy.expand(rel.lhs - rel.rhs)
+    op = rel.rel_op
+    if e.could_extract_minus_sign():
+        e, op = -e, _FLIP[op]
+    return e, op
 
 
-def _thin(conj: sympy.Basic) -> bool:
-    literals = conj.args if isinstance(conj, sympy.And) else (conj,)
-    pos = {lit for lit in literals if not isinstance(lit, sympy.Not)}
-    neg = {lit.args[0] for lit in literals if isinstance(lit, sympy.Not)}
-    for lit in pos:
-        if isinstance(lit, sympy.Eq) and lit.lhs.free_symbols:
-            return True
-        if isinstance(lit, sympy.Ge) and sympy.Gt(lit.lhs, 0, evaluate=False) in neg:
-            return True
-        if isinstance(lit, sympy.Gt) and sympy.Ge(lit.lhs, 0, evaluate=False) in neg:
-            return True
-    return False
+def _analytic(e: sympy.Expr) -> bool:
+    """Non-constant and free of integer-valued pieces, so ``e == 0`` is a
+    set of measure zero."""
+    if not e.free_symbols:
+        return False
+    return not any(f.is_integer for f in e.atoms(sympy.Function)) and not e.has(*KINKS)
 
 
 STEPS: tuple[tuple[str, Callable[[sympy.Expr], bool | Proof]], ...] = (

@@ -172,6 +172,8 @@ def derivative(expr: sympy.Expr, wrt: sympy.Symbol) -> sympy.Expr:
     vanish, as at the points srcgrad differentiates (away from jumps)."""
     d = sympy.diff(expr, wrt)
     if d.has(sympy.Derivative):
+        # sympy cannot differentiate Mod(x, y); it can x - y*floor(x/y)
+        d = sympy.diff(expr.rewrite(sympy.floor), wrt)
         d = d.replace(_integer_valued_derivative, lambda e: sympy.Integer(0))
         d = d.replace(lambda e: isinstance(e, sympy.Subs) and e.expr == 0, lambda e: sympy.Integer(0))
     if d.has(sympy.DiracDelta):
