@@ -56,9 +56,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CommandError(f"verification is not available in this installation ({exc})") from None
     target = load_target(args.target)
-    argnums = parse_argnums(args.argnums)
-    options = {} if argnums is None else {"argnums": argnums}
-    report = verify(plain_function(target.obj), **options)
+    report = verify(user_function(target), argnums=argnums_for(target, parse_argnums(args.argnums)))
     _write(f"{report}\n")
     return EXIT_OK if report.ok else EXIT_MISMATCH
 
@@ -79,10 +77,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if fmt not in ("dot", "gv") + RENDERED:
         raise CommandError(f"cannot tell the picture format from {output!r}: "
                            f"use a .dot, {', '.join('.' + f for f in RENDERED)} file")
-    fn = transformed(load_target(args.target), "grad", args.argnums)
-    if fn.transform not in ("grad", "value_and_grad"):
-        raise CommandError(f"graph draws gradients; {args.target} is a {fn.transform}")
-    dot = graph_dot(fn)
+    dot = graph_dot(transformed(load_target(args.target), "grad", args.argnums))
     if output is None:
         _write(dot)
         return EXIT_OK
@@ -100,11 +95,26 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 # --- shared pieces ---------------------------------------------------------------
 
-def plain_function(obj: Any) -> Any:
-    """The user's function under any srcgrad transforms applied in the file."""
+def user_function(target: Target) -> Any:
+    """The user's plain function a target names, under any srcgrad transforms
+    the file applied; refuses what srcgrad cannot read."""
+    obj = target.obj
     while isinstance(obj, Transformed):
         obj = obj.__wrapped__
+    if isinstance(obj, UserPrimitive):
+        raise CommandError(f"{target.spec} is a @srcgrad.primitive, opaque to srcgrad: its derivative is "
+                           f"the rule you gave; differentiate a function that calls it")
+    if not inspect.isfunction(obj):
+        raise CommandError(f"{target.spec} is a {type(obj).__name__}, not a Python function defined "
+                           f"with 'def' whose source srcgrad can read")
     return obj
+
+
+def argnums_for(target: Target, argnums: Any) -> Any:
+    """`argnums` as given, else those of a target decorated in its file, else 0."""
+    if argnums is None and isinstance(target.obj, Transformed) and target.obj.argnums is not None:
+        return target.obj.argnums
+    return 0 if argnums is None else argnums
 
 
 def transformed(target: Target, transform: str | None, argnums_text: str | None) -> Transformed:
@@ -114,16 +124,7 @@ def transformed(target: Target, transform: str | None, argnums_text: str | None)
     obj = target.obj
     if isinstance(obj, Transformed) and argnums is None and transform in (None, obj.transform):
         return obj
-    if isinstance(obj, UserPrimitive):
-        raise CommandError(f"{target.spec} is a @srcgrad.primitive, opaque to srcgrad: its derivative is "
-                           f"the rule you gave; differentiate a function that calls it")
-    if not isinstance(obj, Transformed) and not inspect.isfunction(obj):
-        raise CommandError(f"{target.spec} is a {type(obj).__name__}, not a Python function defined "
-                           f"with 'def' whose source srcgrad can read")
-    kind = transform or "grad"
-    if argnums is None:
-        argnums = obj.argnums if isinstance(obj, Transformed) and obj.argnums is not None else 0
-    return getattr(api, kind)(plain_function(obj), argnums=argnums)
+    return getattr(api, transform or "grad")(user_function(target), argnums=argnums_for(target, argnums))
 
 
 def highlight(source: str, color: str) -> str:

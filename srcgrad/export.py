@@ -74,6 +74,9 @@ class _ModuleText:
         if not isinstance(fn, Transformed):
             raise ExportError(f"{fn!r} is not a function made by srcgrad (grad, value_and_grad, ...)")
         gm = fn.module
+        earlier = self.defined.get(gm.name)
+        if isinstance(earlier, Transformed) and earlier.source == fn.source:
+            return  # the same gradient asked for twice
         self.claim(gm.name, fn, _location(original_function(fn)))
         tree = ast.parse(gm.source)
         lines = gm.source.splitlines(True)
@@ -230,7 +233,8 @@ def _same_value(a: Any, b: Any) -> bool:
 
 def _importable(obj: Any) -> bool:
     """True for a function or class of the standard library or an installed
-    package, reachable as ``from module import name``."""
+    package, reachable as ``from module import name`` (not one of the user's
+    own modules: those are copied, or refused)."""
     module_name = getattr(obj, "__module__", None)
     name = getattr(obj, "__name__", None)
     if not module_name or not name or getattr(obj, "__qualname__", name) != name:
@@ -238,10 +242,8 @@ def _importable(obj: Any) -> bool:
     module = sys.modules.get(module_name)
     if module is None or getattr(module, name, None) is not obj:
         return False
-    if not isinstance(obj, types.FunctionType):
-        return True  # builtins and C functions: importable wherever the module is
     file = getattr(module, "__file__", None)
-    return file is not None and _installed(file)
+    return module_name in sys.builtin_module_names if file is None else _installed(file)
 
 
 def _installed(file: str) -> bool:

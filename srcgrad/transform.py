@@ -10,6 +10,7 @@ level: ``grad(grad(f))`` differentiates the optimised IR of ``grad(f)``.
 from __future__ import annotations
 
 import functools
+import inspect
 import importlib
 import sys
 from typing import Any, Callable, Sequence
@@ -99,9 +100,40 @@ def _rebuild(transform: str, fun: Any, options: dict) -> Any:
 
 
 def primal_ir(fun: Any, registry: Any = None) -> Function:
+    """The IR a transformation starts from: an already transformed function's
+    optimised IR, a primitive applied to its arguments (``grad(math.sin)``,
+    as in JAX), or the lowered source of a user's function."""
     if isinstance(fun, Transformed):
         return fun.fn_ir
+    prim = _as_primitive(fun, registry)
+    if prim is not None:
+        return _primitive_function(prim, fun)
     return lower_function(fun, registry)
+
+
+def _as_primitive(fun: Any, registry: Any) -> Any:
+    from .primitives import REGISTRY
+    from .primitives.user import UserPrimitive
+    if isinstance(fun, UserPrimitive):
+        return fun.primitive(registry if registry is not None else REGISTRY)
+    prim = (registry if registry is not None else REGISTRY).for_callable(fun)
+    return prim if prim is not None and prim.nargs >= 1 else None
+
+
+def _primitive_function(prim: Any, fun: Any) -> Function:
+    from .ir.builder import Builder
+    from .ir.core import Region, Var
+    try:
+        names = tuple(inspect.signature(fun).parameters)[:prim.nargs]
+    except (TypeError, ValueError):
+        names = ()
+    if len(names) != prim.nargs:
+        names = ("x",) if prim.nargs == 1 else tuple(f"x{i}" for i in range(1, prim.nargs + 1))
+    params = tuple(Var(hint=n) for n in names)
+    b = Builder()
+    out = b.apply(prim, *params)
+    name = getattr(fun, "__name__", prim.name)
+    return Function(name=name, param_names=names, body=Region(params, tuple(b.eqns), (out,)), origin=fun)
 
 
 def original(fun: Any) -> Any:

@@ -38,15 +38,22 @@ def _assign_many(ctx: CodegenContext, names: list[str], values: list[ast.expr]) 
 
 
 def _branch(ctx: CodegenContext, region: Any, out_names: list[str]) -> list[ast.stmt]:
-    """A region's statements followed by assignments of its results."""
+    """A region's statements followed by assignments of its results.
+
+    A result computed in the region is written straight to its output's name
+    when nothing reads the value that name held (an input of the region may
+    share it, e.g. the carried value of an enclosing loop) after that point;
+    other results are assigned together at the end."""
     counts = Counter(r for r in region.results if isinstance(r, Var))
     defined = {o for e in region.eqns for o in e.outs}
-    keep = set()
-    for r, name in zip(region.results, out_names):
-        if isinstance(r, Var) and r in defined and counts[r] == 1 and r not in ctx.namer.names:
+    candidates = {r: name for r, name in zip(region.results, out_names)
+                  if isinstance(r, Var) and r in defined and counts[r] == 1 and r not in ctx.namer.names}
+    plan = plan_region(region, set(candidates))
+    for r, name in candidates.items():
+        readers = [p for p in region.params if ctx.name_of(p) == name]
+        if all(plan.last_use.get(p, -1) <= plan.definer[r] for p in readers):
             ctx.namer.fix(r, name)
-            keep.add(r)
-    stmts = region_statements(ctx, region, plan_region(region, keep))
+    stmts = region_statements(ctx, region, plan)
     pending = [(n, r) for n, r in zip(out_names, region.results) if ctx.name_of(r) != n]
     stmts += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
     return stmts

@@ -30,6 +30,14 @@ def tangent_hint(var: Var) -> str:
     return var.hint + "_dot" if var.hint else ""
 
 
+def temporary_name(prim_name: str, arg_names: list[str | None]) -> str:
+    """A temporary that is not inlined is named after what it computes when
+    that is short and telling (``exp_z`` for ``math.exp(z)``), else ``t``."""
+    if len(arg_names) == 1 and arg_names[0] and prim_name.isidentifier() and not prim_name.endswith("_"):
+        return f"{prim_name}_{arg_names[0]}"
+    return "t"
+
+
 def transformed_name(kind: str, name: str) -> str:
     return f"{kind}_{name}"
 

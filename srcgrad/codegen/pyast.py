@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var
-from .naming import Namer
+from .naming import Namer, temporary_name
 
 COMMENT_MARKER = "__srcgrad_comment_{}__"
 
@@ -75,11 +75,15 @@ class CodegenContext:
             return None
         return self.namer.name(atom)
 
-    def store(self, var: Var) -> ast.Name:
-        return ast.Name(id=self.namer.name(var), ctx=ast.Store())
+    def store(self, var: Var, fallback: str = "t") -> ast.Name:
+        return ast.Name(id=self.namer.name(var, fallback), ctx=ast.Store())
 
-    def assign(self, var: Var, value: ast.expr) -> ast.stmt:
-        return ast.Assign(targets=[self.store(var)], value=value, lineno=0)
+    def assign(self, var: Var, value: ast.expr, fallback: str = "t") -> ast.stmt:
+        return ast.Assign(targets=[self.store(var, fallback)], value=value, lineno=0)
+
+    def temporary_name(self, eqn: Eqn) -> str:
+        return temporary_name(eqn.prim.name, [self.name_of(a) if isinstance(a, Var) else None
+                                              for a in eqn.args])
 
 
 def constant(value: Any) -> ast.expr:
@@ -187,7 +191,7 @@ def region_statements(ctx: CodegenContext, region: Region, plan: RegionPlan | No
             body.extend(hook(ctx, eqn, plan, j))
             ctx.heading = block
             continue
-        body.append(ctx.assign(eqn.outs[0], ctx.expr(eqn)))
+        body.append(ctx.assign(eqn.outs[0], ctx.expr(eqn), ctx.temporary_name(eqn)))
     ctx.heading = outer_heading
     return body
 

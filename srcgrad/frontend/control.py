@@ -114,6 +114,7 @@ class ControlFlowLowering:
         for index, stmt in enumerate(stmts):
             rest = stmts[index + 1:]
             self.b.loc = self.src.location(stmt)
+            self.stmt_start = len(self.b.eqns)
             if isinstance(stmt, ast.Return):
                 if stmt.value is None:
                     raise self.fail("'return' without a value: there is nothing to differentiate", stmt)
@@ -140,14 +141,15 @@ class ControlFlowLowering:
 
     def sub_block(self, lower: Callable[[], Outcome], env: dict[str, Any]) -> tuple[list[Eqn], dict, Outcome]:
         """Lower into a fresh builder and environment; restore ours after."""
-        saved_b, saved_env = self.b, self.env
+        saved_b, saved_env, saved_start = self.b, self.env, self.stmt_start
         self.b = Builder(self.registry, loc=saved_b.loc)
         self.env = dict(env)
+        self.stmt_start = 0
         try:
             outcome = lower()
             return self.b.eqns, self.env, outcome
         finally:
-            self.b, self.env = saved_b, saved_env
+            self.b, self.env, self.stmt_start = saved_b, saved_env, saved_start
 
     # --- if / conditional expressions -----------------------------------------
 

@@ -76,6 +76,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.env: dict[str, Value] = {}
         self.loop_depth = 0      # loops around the statement being lowered
         self.unrolling = 0       # of which unrolled (their bodies may append)
+        self.stmt_start = 0      # index in self.b.eqns where the current statement began
 
     # --- errors --------------------------------------------------------------
 
@@ -126,6 +127,8 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a string used as a comment
         call = node.value
+        if isinstance(call, (ast.Yield, ast.YieldFrom, ast.Await)):
+            raise self.refusal(call)
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append":
             self.append(call)
             return
@@ -134,6 +137,8 @@ class Lowering(ControlFlowLowering, SequenceLowering):
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         value = self.expr(node.value)
+        if len(node.targets) > 1:          # a = b = ...: one value, several names
+            value = self.named(value, "")
         for target in node.targets:
             self.assign(target, value)
 
@@ -171,11 +176,15 @@ class Lowering(ControlFlowLowering, SequenceLowering):
     def named(self, value: Value, name: str) -> Value:
         """Give the user's name to the value an assignment just computed.
 
-        Only a temporary defined by the current statement is renamed (its one
-        use so far is this assignment); anything else is simply bound."""
-        if isinstance(value, Var) and not value.hint and self.b.eqns:
+        Only the temporary computed last, by the current statement, is renamed:
+        nothing else can hold it yet.  Anything else is simply bound (an empty
+        `name` marks the value as taken, so it is never renamed later)."""
+        if isinstance(value, Var) and not value.hint and len(self.b.eqns) > self.stmt_start:
             last = self.b.eqns[-1]
             if len(last.outs) == 1 and last.outs[0] is value:
+                if not name:
+                    self.stmt_start = len(self.b.eqns)
+                    return value
                 new = Var(hint=name, kind=value.kind)
                 self.b.eqns[-1] = last.replace(outs=(new,))
                 return new
@@ -254,7 +263,20 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         prim = self.registry.by_operator.get(type(node.op))
         if prim is None:
             raise self.fail(f"unary operator {type(node.op).__name__} is not supported", node)
-        return self.b.apply(prim, operand)
+        return self.apply(prim, operand)
+
+    def apply(self, prim: Any, *args: Atom) -> Atom:
+        """Apply a primitive, computing it now when every operand is a
+        constant, so that indices, bounds and conditions such as ``t[-1]``,
+        ``range(2 * N)`` or ``if DEBUG`` are decided when grad is applied."""
+        if args and all(isinstance(a, Const) for a in args) and prim.impl is not None and not prim.structured:
+            try:
+                value = prim.impl(*(a.value for a in args))
+            except (ArithmeticError, ValueError, TypeError):
+                value = None
+            if isinstance(value, (bool, int, float)):
+                return Const(value)
+        return self.b.apply(prim, *args)
 
     def expr_BinOp(self, node: ast.BinOp) -> Value:
         return self.binary(node.op, self.expr(node.left), self.expr(node.right), node)
@@ -263,7 +285,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         prim = self.registry.by_operator.get(type(op))
         if prim is None:
             raise self.fail(f"operator {type(op).__name__} is not supported on numbers", node)
-        return self.b.apply(prim, self.scalar(left, node), self.scalar(right, node))
+        return self.apply(prim, self.scalar(left, node), self.scalar(right, node))
 
     def expr_Compare(self, node: ast.Compare) -> Value:
         left = self.atom(node.left)
@@ -273,7 +295,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             if prim is None:
                 raise self.fail(f"comparison {type(op).__name__} is not supported", node)
             right = self.atom(comparator)
-            test = self.b.apply(prim, left, right)
+            test = self.apply(prim, left, right)
             # a < b < c is (a < b) and (b < c); both are booleans, so 'and' is a select
             result = test if result is None else self.b.select(result, test, result)
             left = right
@@ -289,6 +311,8 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         from ..primitives.user import UserPrimitive
         if fn is builtins.len or fn is builtins.sum:
             return self.builtin_on_sequence(fn, node)
+        if fn in (builtins.eval, builtins.exec, builtins.compile):
+            raise self.fail(f"{name}() runs code srcgrad cannot see: it is not supported", node.func)
         if isinstance(fn, types.MethodType):
             raise self.fail(f"{name}() is a method: srcgrad differentiates plain functions "
                             f"(methods are refused)", node.func)
@@ -336,7 +360,12 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         args = [self.atom(a) for a in node.args]
         if len(args) != prim.nargs:
             raise self.fail(f"{name}() takes {prim.nargs} argument(s) here, got {len(args)}", node)
-        return self.b.apply(prim, *args)
+        # the call's own position, so an error about this primitive points at it
+        statement_loc, self.b.loc = self.b.loc, self.src.location(node)
+        try:
+            return self.apply(prim, *args)
+        finally:
+            self.b.loc = statement_loc
 
 
 def _index_tree(shape: Any, counter: Any) -> Any:

@@ -69,10 +69,27 @@ def read_source(func) -> FunctionSource:
     if isinstance(node, ast.AsyncFunctionDef):
         raise UnsupportedSyntaxError("async functions cannot be differentiated", source.location(node))
     if not isinstance(node, ast.FunctionDef) or getattr(func, "__name__", "") == "<lambda>":
+        line = lines[0] if lines else ""
+        col, end = _lambda_span(line)
         raise UnsupportedSyntaxError(
             f"{name!r} is a lambda: srcgrad differentiates functions defined with 'def'",
-            SourceLocation(filename, first, 0, None, lines[0] if lines else ""))
+            SourceLocation(filename, first, col, end, line))
     return source
+
+
+def _lambda_span(line: str) -> tuple[int, int | None]:
+    """Columns of the first lambda expression on `line` (for the caret)."""
+    stripped = line.lstrip()
+    indent = len(line) - len(stripped)
+    try:
+        tree = ast.parse(stripped)
+    except SyntaxError:
+        col = max(line.find("lambda"), 0)
+        return col, col + len("lambda")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.end_lineno == node.lineno:
+            return node.col_offset + indent, node.end_col_offset + indent
+    return 0, None
 
 
 def _indent_removed(text: str, dedented: str) -> int:

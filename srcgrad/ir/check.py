@@ -12,9 +12,12 @@ this check on every IR they see, so the slip is reported where it happened:
   same region or is one of its parameters: regions are straight-line, so
   that is dominance, and a nested region never reads its enclosing region's
   values implicitly;
-* atoms are `Var` or `Const`, kinds are known, constants are numbers;
-* a non-structured equation has as many arguments as its primitive's
-  `nargs`, and one output;
+* atoms are `Var` or `Const`, constants are numbers, and every kind is
+  known: one of `srcgrad.ir.core.KINDS` or a primitive's declared output
+  kind (the ``tape`` values of loops in reverse mode);
+* every equation defines at least one value, and a non-structured one has
+  as many arguments as its primitive's `nargs` (unless it is variadic,
+  ``nargs < 0``);
 * the function has one parameter name per body parameter.
 """
 from __future__ import annotations
@@ -26,7 +29,12 @@ def verify_ir(fn: Function) -> None:
     """Raise `AssertionError` naming the first broken invariant of `fn`."""
     _check(len(fn.param_names) == len(fn.body.params),
            f"{fn.name}: {len(fn.param_names)} parameter names for {len(fn.body.params)} parameters")
-    _Checker(fn.name).region(fn.body, "body")
+    _Checker(fn.name, _known_kinds()).region(fn.body, "body")
+
+
+def _known_kinds() -> set[str]:
+    from ..primitives import REGISTRY   # the IR layer does not import primitives at module level
+    return set(KINDS) | {p.out_kind for p in REGISTRY if isinstance(p.out_kind, str)}
 
 
 def _check(condition: bool, message: str) -> None:
@@ -35,13 +43,14 @@ def _check(condition: bool, message: str) -> None:
 
 
 class _Checker:
-    def __init__(self, fn_name: str) -> None:
+    def __init__(self, fn_name: str, kinds: set[str]) -> None:
         self.fn_name = fn_name
+        self.kinds = kinds
         self.defined: set[Var] = set()   # every var defined anywhere so far
 
     def define(self, var: object, where: str) -> None:
         _check(isinstance(var, Var), f"{self.fn_name}: {where} defines {var!r}, which is not a Var")
-        _check(var.kind in KINDS, f"{self.fn_name}: {where} defines {var!r} of unknown kind {var.kind!r}")
+        _check(var.kind in self.kinds, f"{self.fn_name}: {where} defines {var!r} of unknown kind {var.kind!r}")
         _check(var not in self.defined, f"{self.fn_name}: {var!r} is defined twice (again by {where})")
         self.defined.add(var)
 
@@ -69,11 +78,11 @@ class _Checker:
             self.use(result, visible, f"result of {label}")
 
     def eqn(self, eqn: Eqn, visible: set[Var], where: str) -> None:
-        if not eqn.prim.structured:
+        if not eqn.prim.structured and eqn.prim.nargs >= 0:
             _check(len(eqn.args) == eqn.prim.nargs,
                    f"{self.fn_name}: {where} has {len(eqn.args)} argument(s); {eqn.prim.name} takes "
                    f"{eqn.prim.nargs}")
-            _check(len(eqn.outs) == 1, f"{self.fn_name}: {where} has {len(eqn.outs)} outputs, not 1")
+        _check(len(eqn.outs) >= 1, f"{self.fn_name}: {where} defines no value")
         for arg in eqn.args:
             self.use(arg, visible, where)
         # nested regions are checked before the outputs are defined: they

@@ -68,15 +68,22 @@ class MissingTraceHook(Exception):
                          f"cannot be followed")
 
 
+class PathTooLong(RuntimeError):
+    """More equations executed than the tracer's `limit` (a loop that does
+    not end, or a path too long to check)."""
+
+
 class Tracer:
     """Evaluates IR; with ``record`` also builds the straight-line trace.
 
     Trace atoms are fresh `Var`s (one per equation executed: a loop body run
-    three times defines three copies) or `Const`s.
+    three times defines three copies) or `Const`s.  At most `limit`
+    equations are executed (`PathTooLong`).
     """
 
-    def __init__(self, record: bool = True) -> None:
+    def __init__(self, record: bool = True, limit: int | None = None) -> None:
         self.record = record
+        self.steps_left = limit
         self.eqns: list[Eqn] = []
         self.values: dict[Var, Any] = {}
         self.decisions: list[tuple[str, Hashable]] = []
@@ -113,6 +120,10 @@ class Tracer:
         return var
 
     def apply(self, eqn: Eqn, args: tuple[Atom, ...]) -> tuple[Atom, ...]:
+        if self.steps_left is not None:
+            self.steps_left -= 1
+            if self.steps_left < 0:
+                raise PathTooLong("the path is longer than the tracer's limit")
         hook = eqn.prim.hooks.get("trace")
         if hook is None and (eqn.prim.structured or eqn.prim.impl is None):
             raise MissingTraceHook(eqn.prim)
@@ -135,20 +146,22 @@ def _plain_params(eqn: Eqn) -> tuple:
     return tuple((k, v) for k, v in eqn.params if not isinstance(v, Region))
 
 
-def _start(fn: Function, args: Sequence[Any], record: bool) -> tuple[Tracer, tuple[Atom, ...]]:
+def _start(fn: Function, args: Sequence[Any], record: bool,
+           limit: int | None) -> tuple[Tracer, tuple[Atom, ...]]:
     if len(args) != len(fn.params):
         raise TypeError(f"{fn.name}() takes {len(fn.params)} arguments, got {len(args)}")
-    tracer = Tracer(record)
+    tracer = Tracer(record, limit)
     tracer.values.update(zip(fn.params, args))
     return tracer, tracer.inline(fn.body, fn.params)
 
 
-def run(fn: Function, args: Sequence[Any]) -> tuple[Any, ...]:
+def run(fn: Function, args: Sequence[Any], limit: int | None = None) -> tuple[Any, ...]:
     """Evaluate `fn` at `args` (Python values); the flat tuple of its results.
 
     Errors of the primitives (``math domain error``, division by zero)
-    propagate as Python raises them."""
-    tracer, results = _start(fn, args, record=False)
+    propagate as Python raises them; more than `limit` equations executed
+    raise `PathTooLong`."""
+    tracer, results = _start(fn, args, False, limit)
     return tuple(tracer.value(r) for r in results)
 
 
@@ -165,14 +178,15 @@ class Path:
         return f"<path {taken}>"
 
 
-def trace_path(fn: Function, args: Sequence[Any]) -> Function:
-    """The straight-line `Function` of the path `fn` takes at `args`."""
-    return trace(fn, args).fn
+def trace_path(fn: Function, args: Sequence[Any], limit: int | None = None) -> Function:
+    """The straight-line `Function` of the path `fn` takes at `args`
+    (`PathTooLong` after `limit` equations)."""
+    return trace(fn, args, limit).fn
 
 
-def trace(fn: Function, args: Sequence[Any]) -> Path:
+def trace(fn: Function, args: Sequence[Any], limit: int | None = None) -> Path:
     """Like `trace_path`, with the decisions that identify the path and the values."""
-    tracer, results = _start(fn, args, record=True)
+    tracer, results = _start(fn, args, True, limit)
     body = Region(fn.params, tuple(tracer.eqns), results)
     path_fn = fn.with_body(body, name=f"{fn.name}_path")
     return Path(path_fn, tuple(tracer.decisions), tuple(tracer.value(r) for r in results))

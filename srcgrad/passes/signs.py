@@ -5,8 +5,10 @@ end up inside products.  Negation commutes exactly with ``*`` and ``/`` (it
 only flips the sign bit), so the sign can move outwards until a ``+``, the
 right side of a ``-`` or another negation absorbs it (simplification then
 turns ``x + -(p)`` into ``x - p``).  Two signs on one product cancel.  A sign
-is only moved when every reader of the product absorbs it, so no negation is
-ever added.
+is only moved when every reader of the product absorbs it, or, in derivative
+code, when the product is the negation's only reader (the sign then moves to
+the outside, ``-(dy * s)`` rather than ``dy * -s``), so no negation is ever
+added.
 
 Before::
 
@@ -55,6 +57,9 @@ class _Readers:
                               and all(self._absorbs(e, pos) for e, pos in self.readers[var]))
         return self.memo[var]
 
+    def only_reader(self, var: Var, eqn: Eqn) -> bool:
+        return var not in self.returned and all(e is eqn for e, _ in self.readers.get(var, ()))
+
     def _absorbs(self, eqn: Eqn, pos: int) -> bool:
         if eqn.regions:
             return False
@@ -73,9 +78,10 @@ def _region(region: Region) -> Region:
             negated[eqn.outs[0]] = eqn.args[0]
             negation = eqn.prim
         elif eqn.prim.hooks.get("odd") and not eqn.regions:
-            signs = sum(1 for a in eqn.args if isinstance(a, Var) and a in negated)
-            out = eqn.outs[0]
-            if signs and (signs % 2 == 0 or readers.absorb(out)):
+            signed = [a for a in eqn.args if isinstance(a, Var) and a in negated]
+            signs, out = len(signed), eqn.outs[0]
+            if signs and (signs % 2 == 0 or readers.absorb(out)
+                          or (eqn.role and all(readers.only_reader(a, eqn) for a in signed))):
                 args = tuple(negated.get(a, a) if isinstance(a, Var) else a for a in eqn.args)
                 if signs % 2 == 0:
                     eqn = eqn.replace(args=args)

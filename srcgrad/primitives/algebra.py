@@ -106,10 +106,8 @@ def _mul(b, x, y, defs):
             return b.mul(k.value * m.args[0].value, m.args[1])   # k * (k2 * w)
         if _const(k) and (n := _def(defs, z, "neg")) is not None:
             return b.mul(-k.value, n.args[0])         # k * (-w) -> (-k) * w
-    if (n := _def(defs, y, "neg")) is not None:
-        return b.neg(b.mul(x, n.args[0]))             # x * (-w) -> -(x * w)
-    if (n := _def(defs, x, "neg")) is not None:
-        return b.neg(b.mul(n.args[0], y))             # (-w) * y -> -(w * y)
+    # (-w) * y -> -(w * y) is `srcgrad.passes.signs`: it needs to see who reads
+    # the result, so as never to add a negation
     return None
 
 

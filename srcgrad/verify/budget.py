@@ -43,7 +43,7 @@ class Workers:
         self.jobs = jobs
         self.deadline = time.monotonic() + max(seconds, 0.0)
         self.outcomes = {key: Outcome() for key in jobs}
-        self.pending = list(jobs)
+        self.pending = list(jobs) if seconds > 0 else []
         self.running: dict[Any, tuple[Hashable, Any]] = {}   # parent's connection -> (key, process)
         self.slots = max(1, os.cpu_count() or 1)
         try:

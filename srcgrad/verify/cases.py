@@ -15,8 +15,9 @@ from typing import Any, Sequence
 from ..ad.reverse import reverse
 from ..errors import ArgumentError, SrcGradError
 from ..ir.core import Function
-from ..ir.interpret import MissingTraceHook, needs_tracing, trace
+from ..ir.interpret import MissingTraceHook, PathTooLong, needs_tracing, trace
 from ..passes import optimize
+from .sampling import PATH_LIMIT
 
 
 @dataclass
@@ -68,11 +69,11 @@ def cases(primal: Function, derivative: Function, points: Sequence[tuple]) -> tu
     by_path: dict[tuple, Case] = {}
     for point in points:
         try:
-            p, d = trace(primal, point), trace(derivative, point)
+            p, d = trace(primal, point, PATH_LIMIT), trace(derivative, point, PATH_LIMIT)
         except MissingTraceHook as err:
             return [], str(err)
-        except (ArithmeticError, ValueError, TypeError):
-            continue            # the derivative is undefined here
+        except (ArithmeticError, ValueError, TypeError, IndexError, PathTooLong):
+            continue            # undefined here, or too long a path
         key = (p.decisions, d.decisions)
         if key not in by_path:
             by_path[key] = Case(p.fn, d.fn, [], _label(p.decisions))

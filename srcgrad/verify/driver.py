@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import sympy
 
+from ..ir.core import Function
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
 from .cases import Case, cases, derivative_ir
@@ -29,7 +30,8 @@ from .symbolic import Translator, Untranslatable, derivative, signed, symbol, un
 def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: float = 5.0,
            points: int = 8, seed: int = 0, at: Sequence[Sequence[Any]] | None = None,
            rtol: float = RTOL) -> VerificationReport:
-    """Check srcgrad's gradient of `fun` with respect to `argnums` against
+    """Check srcgrad's gradient of `fun` (a function, a srcgrad-transformed
+    function, or a primal IR `Function`) with respect to `argnums` against
     sympy's derivative.
 
     ``time_budget`` (seconds) bounds the symbolic proofs of all arguments
@@ -41,7 +43,7 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     argument was proved or agrees numerically.
     """
     start = time.perf_counter()
-    primal = primal_ir(fun, registry)
+    primal = fun if isinstance(fun, Function) else primal_ir(fun, registry)
     indices, _ = resolve_argnums(primal, argnums)
     deriv = derivative_ir(primal, indices, registry)
     domains = param_domains(primal)

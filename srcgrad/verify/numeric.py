@@ -4,14 +4,21 @@ Both sides are evaluated with mpmath at `DIGITS` significant digits, so
 rounding in the evaluation itself cannot hide or fake a difference; they agree
 at a point when ``|a - b| <= rtol * max(|a|, |b|) + atol``.  Points where either
 side is not a finite real number (a kink, a branch cut) are skipped.
+
+`evaluate` walks the expression once per point, sharing repeated
+subexpressions (a generated gradient reuses its intermediate values), which
+is much cheaper than compiling it with `sympy.lambdify`.  Functions it does
+not map to mpmath are evaluated by sympy itself.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import mpmath
 import sympy
+from sympy.core.function import AppliedUndef
 
 DIGITS = 50
 RTOL = 1e-9
@@ -37,45 +44,97 @@ class Evaluator:
 
     def __init__(self, symbols: Sequence[sympy.Symbol], functions: dict[str, Any] | None = None) -> None:
         self.symbols = tuple(symbols)
-        self.modules: list[Any] = [dict(functions or {}), "mpmath"]
-
-    def compile(self, expr: sympy.Expr) -> Any:
-        return sympy.lambdify(self.symbols, expr, modules=self.modules)
+        self.functions = dict(functions or {})
 
     def compare(self, expected: sympy.Expr, got: sympy.Expr, points: Sequence[tuple],
                 rtol: float = RTOL, atol: float = ATOL) -> Comparison:
-        f, g = self.compile(expected), self.compile(got)
         result = Comparison()
         with mpmath.workdps(DIGITS):
             for point in points:
-                args = [_exact(v) for v in point]
-                a, b = _value(f, args), _value(g, args)
+                env = {s: (v if isinstance(v, bool) else mpmath.mpf(v)) for s, v in zip(self.symbols, point)}
+                a, b = self.value(expected, env), self.value(got, env)
                 if a is None or b is None:
                     continue
                 result.points += 1
                 scale = max(abs(a), abs(b))
                 error = abs(a - b)
-                rel = float(error / scale) if scale else 0.0
-                result.max_rel_error = max(result.max_rel_error, rel)
+                result.max_rel_error = max(result.max_rel_error, float(error / scale) if scale else 0.0)
                 if error > rtol * scale + atol and result.counterexample is None:
                     result.counterexample = (tuple(point), float(a), float(b))
         return result
 
+    def value(self, expr: sympy.Expr, env: dict) -> Any:
+        """A finite real mpf, or None where `expr` is undefined or not real."""
+        try:
+            value = evaluate(expr, env, self.functions, {})
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        if isinstance(value, bool):
+            value = mpmath.mpf(int(value))
+        if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
+            return None
+        return value
 
-def _exact(value: Any) -> Any:
-    # floats are exact binary numbers: mpf represents them exactly
-    return value if isinstance(value, bool) else mpmath.mpf(value)
+
+def _heaviside(x: Any, *_: Any) -> Any:
+    return mpmath.mpf(1) if x > 0 else (mpmath.mpf(0) if x < 0 else mpmath.mpf(0.5))
 
 
-def _value(fn: Any, args: list[Any]) -> Any:
-    try:
-        value = fn(*args)
-    except (ArithmeticError, ValueError, TypeError):
-        return None
-    if isinstance(value, bool):
-        value = mpmath.mpf(int(value))
-    if isinstance(value, (int, float)):
-        value = mpmath.mpf(value)
-    if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
-        return None
+_RELATIONS: dict[type, Callable[[Any, Any], bool]] = {
+    sympy.StrictLessThan: operator.lt, sympy.LessThan: operator.le, sympy.StrictGreaterThan: operator.gt,
+    sympy.GreaterThan: operator.ge, sympy.Equality: operator.eq, sympy.Unequality: operator.ne,
+}
+# sympy functions whose mpmath counterpart is not spelled like their class
+_RENAMED: dict[type, Callable[..., Any]] = {
+    sympy.Abs: mpmath.fabs, sympy.ceiling: mpmath.ceil, sympy.Max: max, sympy.Min: min,
+    sympy.Heaviside: _heaviside, sympy.Mod: lambda x, y: x - y * mpmath.floor(x / y),
+    sympy.Not: operator.not_, sympy.And: lambda *a: all(a), sympy.Or: lambda *a: any(a),
+}
+
+
+def evaluate(expr: Any, env: dict, functions: dict[str, Any], memo: dict) -> Any:
+    """`expr` at `env` (symbol -> mpf or bool), sharing repeated subexpressions."""
+    hit = memo.get(expr)
+    if hit is not None:
+        return hit
+    if expr in env:
+        return env[expr]
+    if expr is sympy.true or expr is sympy.false:
+        value: Any = bool(expr)
+    elif expr.is_Number or expr.is_NumberSymbol:
+        value = mpmath.mpf(sympy.Float(expr, DIGITS + 10)._mpf_)
+    elif isinstance(expr, sympy.Piecewise):
+        value = None
+        for piece, cond in expr.args:
+            if evaluate(cond, env, functions, memo):
+                value = evaluate(piece, env, functions, memo)
+                break
+        if value is None:
+            raise ValueError("no piece of the Piecewise applies")
+    else:
+        args = [evaluate(a, env, functions, memo) for a in expr.args]
+        value = _apply(expr, args, functions)
+    memo[expr] = value
     return value
+
+
+def _apply(expr: Any, args: list[Any], functions: dict[str, Any]) -> Any:
+    if isinstance(expr, sympy.Add):
+        return mpmath.fsum(args)
+    if isinstance(expr, sympy.Mul):
+        return mpmath.fprod(args)
+    if isinstance(expr, sympy.Pow):
+        return mpmath.sqrt(args[0]) if expr.exp == sympy.S.Half else args[0] ** args[1]
+    relation = _RELATIONS.get(type(expr))
+    if relation is not None:
+        return relation(*args)
+    if isinstance(expr, AppliedUndef):
+        return mpmath.mpf(functions[expr.func.__name__](*(float(a) for a in args)))
+    fn = _RENAMED.get(type(expr))
+    if fn is None and isinstance(expr, sympy.Function):
+        fn = getattr(mpmath, type(expr).__name__, None)
+    if fn is not None:
+        return fn(*args)
+    # anything else: let sympy evaluate it at these arguments
+    numeric = expr.func(*(sympy.Float(a, DIGITS) if not isinstance(a, bool) else a for a in args))
+    return mpmath.mpf(sympy.Float(sympy.N(numeric, DIGITS), DIGITS)._mpf_)

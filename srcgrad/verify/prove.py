@@ -1,7 +1,7 @@
 """Proving that a sympy expression is zero: cheap steps first, then `simplify`.
 
-`prove_zero(expr, note)` tries, in order, and returns the name of the first
-step that reduces the difference to zero (None if none does):
+`prove_zero(expr, note)` tries, in order, and returns the first step that
+reduces the difference to zero (None if none does):
 
 * ``identical``: the two sides were built equal;
 * ``expand``, ``cancel``: polynomial algebra, treating each function
@@ -37,19 +37,20 @@ class Proof:
 def prove_zero(expr: sympy.Expr, note: Callable[[str], None] = lambda _: None,
                assume: dict | None = None) -> Proof | None:
     """The first step proving `expr` zero.  `assume` maps symbols to
-    versions carrying sign assumptions (``x > 0``), tried for each step when
-    the plain symbols do not do."""
+    versions carrying sign assumptions (``x > 0``): the cheap steps are
+    tried without them first, then with them, then the costly steps."""
     variants = [(False, expr)]
     if assume and expr.free_symbols & set(assume):
         variants.append((True, expr.xreplace(assume)))
-    for name, step in STEPS:
+    for steps in (CHEAP, COSTLY):
         for assumed, e in variants:
-            note(name + (" (with sign assumptions)" if assumed else ""))
-            result = step(e)
-            if result is True:
-                result = Proof(name)
-            if isinstance(result, Proof):
-                return replace(result, assumed=assumed)
+            for name, step in steps:
+                note(name + (" (with sign assumptions)" if assumed else ""))
+                result = step(e)
+                if result is True:
+                    result = Proof(name)
+                if isinstance(result, Proof):
+                    return replace(result, assumed=assumed)
     return None
 
 
@@ -121,11 +122,14 @@ def _analytic(e: sympy.Expr) -> bool:
     return not any(f.is_integer for f in e.atoms(sympy.Function)) and not e.has(*KINKS)
 
 
-STEPS: tuple[tuple[str, Callable[[sympy.Expr], bool | Proof]], ...] = (
+Step = tuple[str, Callable[[sympy.Expr], "bool | Proof"]]
+CHEAP: tuple[Step, ...] = (
     ("identical", _is_zero),
     ("expand", lambda e: _is_zero(sympy.expand(e))),
     ("cancel", lambda e: _is_zero(sympy.cancel(e))),
     ("piecewise", _piecewise),
+)
+COSTLY: tuple[Step, ...] = (
     ("trigsimp", lambda e: _is_zero(sympy.trigsimp(e))),
     ("simplify", lambda e: _is_zero(sympy.simplify(e))),
 )

@@ -14,8 +14,13 @@ import random
 from typing import Any, Sequence
 
 from ..ir.core import INT, Function, Var
-from ..ir.interpret import MissingTraceHook, run
+from ..ir.interpret import MissingTraceHook, PathTooLong, run
 from ..primitives.core import REALS, Choices, Domain, sample
+
+# Longest path (equations executed) worth checking: sympy reads each path as
+# one expression.  Points whose path is longer (a loop that never ends) are
+# rejected.
+PATH_LIMIT = 20_000
 
 
 def param_domains(fn: Function) -> list[Domain | None]:
@@ -79,9 +84,9 @@ def defined_at(fn: Function, point: Sequence[Any]) -> bool:
     """Whether `fn` runs at `point` and returns finite numbers.  (Where the
     path cannot be followed, every point is kept: the caller reports that.)"""
     try:
-        values = run(fn, point)
+        values = run(fn, point, limit=PATH_LIMIT)
     except MissingTraceHook:
         return True
-    except (ArithmeticError, ValueError, TypeError, IndexError):
+    except (ArithmeticError, ValueError, TypeError, IndexError, PathTooLong):
         return False
     return all(isinstance(v, (bool, int)) or (isinstance(v, float) and math.isfinite(v)) for v in values)

@@ -1,0 +1,1 @@
+"""srcgrad benchmarks: `python3 benchmarks/run.py` prints every table."""

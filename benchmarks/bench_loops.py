@@ -1,0 +1,95 @@
+"""Loops (issue 3): an iterated map and Horner's rule, and tape memory.
+
+The hand-written gradients are reverse mode as a person writes it: the
+forward loop stores the values the backward loop needs in a list, and the
+backward loop walks that list in reverse.  Until srcgrad supports loops its
+rows say "not supported yet"; nothing here needs to change when they land.
+"""
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import srcgrad
+from benchmarks.harness import Case
+
+N = 100
+TAPE_SIZES = (10 ** 4, 10 ** 5, 10 ** 6)
+
+
+def iterate_sin(x, n):
+    for _ in range(n):
+        x = math.sin(x) * 1.1 + 0.1 * x
+    return x
+
+
+def iterate_sin_hand(x, n):
+    xs = []
+    for _ in range(n):
+        xs.append(x)
+        x = math.sin(x) * 1.1 + 0.1 * x
+    dx = 1.0
+    for x in reversed(xs):
+        dx *= 1.1 * math.cos(x) + 0.1
+    return dx
+
+
+COEFFS = [(-1) ** k / (k + 1.0) for k in range(50)]
+
+
+def horner(x):
+    acc = 0.0
+    for c in COEFFS:
+        acc = acc * x + c
+    return acc
+
+
+def horner_hand(x):
+    accs = []
+    acc = 0.0
+    for c in COEFFS:
+        accs.append(acc)
+        acc = acc * x + c
+    dacc, dx = 1.0, 0.0
+    for acc in reversed(accs):
+        dx += dacc * acc
+        dacc *= x
+    return dx
+
+
+CASES = [
+    Case(f"x = sin(x)·1.1 + 0.1x, n = {N}", iterate_sin, iterate_sin_hand, (0.3, N), argnums=0),
+    Case("Horner, 50 coefficients", horner, horner_hand, (0.7,)),
+]
+
+
+def peak_bytes(fn, *args) -> int:
+    """Peak memory allocated during one call of `fn` (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def tape_memory(sizes=TAPE_SIZES) -> list[tuple[int, int | None, int]]:
+    """(n, srcgrad peak bytes or None if unsupported, hand peak bytes) for the
+    iterated sine at each trip count."""
+    try:
+        df = srcgrad.grad(iterate_sin, argnums=0)
+    except srcgrad.SrcGradError:
+        df = None
+    return [(n, peak_bytes(df, 0.3, n) if df is not None else None, peak_bytes(iterate_sin_hand, 0.3, n))
+            for n in sizes]
+
+
+def memory_table(results) -> str:
+    out = ["| n | srcgrad peak bytes | bytes/iteration | hand peak bytes | bytes/iteration |",
+           "|---:|---:|---:|---:|---:|"]
+    for n, ours, hand in results:
+        ours_cells = ("srcgrad: not supported yet", "—") if ours is None else (f"{ours:,}", f"{ours / n:.1f}")
+        out.append(f"| {n:,} | {ours_cells[0]} | {ours_cells[1]} | {hand:,} | {hand / n:.1f} |")
+    return "\n".join(out)
