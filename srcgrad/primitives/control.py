@@ -28,7 +28,7 @@ from typing import Any
 
 from dataclasses import dataclass
 
-from ..ir.core import REAL, Atom, Eqn, Region, Var
+from ..ir.core import REAL, Atom, Const, Eqn, Region, Var
 from .core import REGISTRY, Primitive
 
 NORMAL, BREAK, RETURN = 0, 2, 3
@@ -130,3 +130,77 @@ class LoopParts:
         params += list(extra.items())
         b.eqns.append(Eqn(self.eqn.prim, tuple(bounds) + tuple(init) + tuple(free), outs, tuple(params),
                           self.eqn.loc, role=self.eqn.role))
+
+
+# --- how they run: `hooks["trace"]` (contract in `srcgrad.ir.interpret`) --------------
+
+def _trace_cond(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
+    taken = bool(tracer.value(args[0]))
+    tracer.decide(eqn, taken)
+    return tracer.inline(eqn.param("then" if taken else "else"), args[1:])
+
+
+def _run_loop(tracer: Any, parts: "LoopParts", state: list, free: tuple, indices: Any) -> tuple:
+    """Run a loop body until its indices (None: the loop test) run out or an
+    iteration exits; return ``([code], *state)`` and the iteration count."""
+    code: Atom = Const(NORMAL)
+    count = 0
+    for i in indices:
+        if parts.cond is not None:
+            test = tracer.inline(parts.cond, tuple(state) + tuple(free))[0]
+            if not tracer.value(test):
+                break
+        head = (Const(i),) if parts.indexed else ()
+        outs = tracer.inline(parts.body, head + tuple(state) + tuple(free))
+        count += 1
+        if parts.has_exit:
+            code, state = outs[0], list(outs[1:])
+            if tracer.value(code) >= BREAK:
+                break
+        else:
+            state = list(outs)
+    return ((code,) if parts.has_exit else ()) + tuple(state), count
+
+
+def _trace_loop(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
+    parts = LoopParts.of(eqn)
+    n_bounds = 3 if parts.indexed else 0
+    state = list(args[n_bounds:n_bounds + parts.n_state])
+    free = tuple(args[n_bounds + parts.n_state:])
+    if parts.indexed:
+        indices: Any = range(*(tracer.value(a) for a in args[:3]))
+        if eqn.param("reverse"):
+            indices = reversed(indices)
+    else:
+        indices = _forever()
+    outs, count = _run_loop(tracer, parts, state, free, indices)
+    tracer.decide(eqn, count)
+    return outs
+
+
+def _forever():
+    i = 0
+    while True:
+        yield i
+        i += 1
+
+
+def _trace_pick(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
+    index = tracer.value(args[0])
+    tracer.decide(eqn, index)
+    return (args[1:][index],)
+
+
+def _trace_const_index(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
+    return (Const(eqn.param("table")[tracer.value(args[0])]),)
+
+
+COND.hooks["trace"] = _trace_cond
+FOR_RANGE.hooks["trace"] = _trace_loop
+WHILE_LOOP.hooks["trace"] = _trace_loop
+PICK.hooks["trace"] = _trace_pick
+CONST_INDEX.hooks["trace"] = _trace_const_index
+TAPE_NEW.hooks["trace"] = lambda tracer, eqn, args: (tracer.hold(()),)
+TAPE_PUSH.hooks["trace"] = lambda tracer, eqn, args: (tracer.hold(tracer.value(args[0]) + (args[1],)),)
+TAPE_POP.hooks["trace"] = lambda tracer, eqn, args: (tracer.value(args[0])[-1],
+                                                     tracer.hold(tracer.value(args[0])[:-1]))
