@@ -48,6 +48,9 @@ def value_and_grad(fun: Any = None, argnums: Any = 0, *, verify: bool = False) -
 
 def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed:
     fn = primal_ir(fun)
+    if fn.out_tree is not None:
+        raise ArgumentError(f"grad needs a scalar output (one number), but {fn.name}() returns a tuple; "
+                            f"use srcgrad.jacobian for functions returning tuples")
     indices, single = resolve_argnums(fn, argnums)
     kind = "value_and_grad" if with_value else "grad"
     if has_tapes(fn.body):

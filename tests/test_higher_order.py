@@ -180,15 +180,7 @@ SECOND_ORDER = {
     "hessian": lambda example: hessian(example.function, argnums=tuple(range(example.arity))),
 }
 
-# Known, reported: a constant passed into an if/for region (the 1.0 that seeds
-# a derivative) is not propagated into the region, so ``* 1.0`` stays there.
-# Strict: such a case fails once fixed, to have its mark removed.
-_REGION_CONSTANTS = pytest.mark.xfail(strict=True, reason="constants not propagated into regions")
-_UNFOLDED = {("grad_grad", "branchy"), ("hessian", "branchy"), ("grad_grad", "conditional_expression"),
-             ("hessian", "conditional_expression"), ("hessian", "sine_sum"), ("hessian", "sine_sum_until"),
-             ("grad_grad", "cube_by_loop"), ("hessian", "cube_by_loop"), ("hessian", "indexed_sum")}
-READABILITY_CASES = [pytest.param(how, example, id=f"{how}-{example.name}",
-                                  marks=[_REGION_CONSTANTS] if (how, example.name) in _UNFOLDED else [])
+READABILITY_CASES = [pytest.param(how, example, id=f"{how}-{example.name}")
                      for how in SECOND_ORDER for example in READABLE]
 
 

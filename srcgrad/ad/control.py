@@ -271,14 +271,15 @@ def _loop_reverse(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents, resid
 
 def _loop_forward(b: Builder, eqn: Eqn, tangents: dict) -> None:
     parts = LoopParts.of(eqn)
+    index, state_p, free_p = parts.body_params()
     moving_free = [k for k, a in enumerate(parts.free) if isinstance(a, Var) and a in tangents]
-    moving_state = [k for k, a in enumerate(parts.init)
-                    if a.kind == REAL or (a.kind == TAPE and isinstance(a, Var) and a in tangents)]
+    # by the carried variable's kind: `k = 0` may become real inside the loop
+    moving_state = [k for k, (a, p) in enumerate(zip(parts.init, state_p))
+                    if p.kind == REAL or (p.kind == TAPE and isinstance(a, Var) and a in tangents)]
     if not moving_free and not any(isinstance(parts.init[k], Var) and parts.init[k] in tangents
                                    for k in moving_state):
         b.eqns.append(eqn)
         return
-    index, state_p, free_p = parts.body_params()
     t_state = tuple(Var(hint=tangent_hint(state_p[k]), kind=_tangent_kind(state_p[k])) for k in moving_state)
     t_free = tuple(Var(hint=tangent_hint(free_p[k]), kind=_tangent_kind(free_p[k])) for k in moving_free)
     inner = {state_p[k]: t for k, t in zip(moving_state, t_state)}

@@ -9,16 +9,18 @@ from .dce import dead_code
 from . import prune  # noqa: F401  (dead-code rules of structured equations)
 from .floatconst import float_constants
 from .fold import constant_fold
+from .regions import propagate_into_regions
 from .signs import propagate_signs
 from .simplify import simplify
 from .util import fingerprint
 
-PIPELINE = (constant_fold, simplify, propagate_signs, copy_propagation, common_subexpressions, dead_code,
-            float_constants)
+PIPELINE = (propagate_into_regions, constant_fold, simplify, propagate_signs, copy_propagation, common_subexpressions, dead_code)
+# run once, on the result: they enable no further rewrites
+FINISH = (float_constants,)
 
 
 def optimize(fn: Function, max_rounds: int = 12) -> Function:
-    """Run the passes until the IR stops changing."""
+    """Run the passes until the IR stops changing, then the finishing ones."""
     before = fingerprint(fn)
     for _ in range(max_rounds):
         for run in PIPELINE:
@@ -27,4 +29,6 @@ def optimize(fn: Function, max_rounds: int = 12) -> Function:
         if after == before:
             break
         before = after
+    for run in FINISH:
+        fn = run(fn)
     return fn

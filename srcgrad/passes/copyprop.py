@@ -18,7 +18,7 @@ name survives.
 from __future__ import annotations
 
 from ..ir.core import Eqn, Function, Region, Var
-from .util import Substitution, map_regions
+from .util import Substitution, map_regions, nested
 
 
 def copy_propagation(fn: Function) -> Function:
@@ -31,7 +31,7 @@ def _region(region: Region) -> Region:
     subst = Substitution()
     renamed: dict[Var, Var] = {}       # temporary -> the named var replacing it
     for i, eqn in enumerate(eqns):
-        if not eqn.prim.hooks.get("copy") or eqn.regions:
+        if not eqn.prim.hooks.get("copy") or nested(eqn):
             for out in eqn.outs:
                 definer[out] = i
             continue

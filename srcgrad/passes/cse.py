@@ -12,12 +12,15 @@ After::
     c = add a a
 
 Operands of primitives declared commutative (``add``, ``mul``) are compared as
-an unordered pair, so ``x * y`` and ``y * x`` are one value.
+an unordered pair, so ``x * y`` and ``y * x`` are one value.  Equations with
+regions (a loop, a conditional) are compared by their regions' structure up
+to renaming, so the same loop computed twice (as a Hessian's directions
+each need the primal loop) runs once.
 """
 from __future__ import annotations
 
 from ..ir.core import Const, Function, Region, Var
-from .util import Substitution, map_regions
+from .util import Substitution, map_regions, nested
 
 
 def common_subexpressions(fn: Function) -> Function:
@@ -36,13 +39,15 @@ def _region(region: Region) -> Region:
     kept = []
     for eqn in region.eqns:
         eqn = subst.eqn(eqn)
-        if eqn.regions or eqn.prim.hooks.get("effect") or eqn.prim.hooks.get("no_cse"):
+        if eqn.prim.hooks.get("effect") or eqn.prim.hooks.get("no_cse") or _touches_tapes(eqn):
             kept.append(eqn)
             continue
         args = tuple(_key_atom(a) for a in eqn.args)
         if eqn.prim.hooks.get("commutative"):
             args = tuple(sorted(args))
-        key = (eqn.prim, args, eqn.params)
+        params = tuple((k, _region_key(v) if isinstance(v, Region) else v) for k, v in eqn.params) \
+            if nested(eqn) else eqn.params
+        key = (eqn.prim, args, params)
         previous = seen.get(key)
         if previous is None:
             seen[key] = eqn.outs
@@ -51,3 +56,34 @@ def _region(region: Region) -> Region:
             for old, new in zip(eqn.outs, previous):
                 subst[old] = new
     return Region(region.params, tuple(kept), subst.results(region.results))
+
+
+def _touches_tapes(eqn) -> bool:
+    """Tapes are mutated in place by generated code: never share them."""
+    return any(getattr(a, "kind", None) == "tape" for a in eqn.args + eqn.outs)
+
+
+def _region_key(region: Region) -> tuple:
+    """A region's structure with its own values numbered in definition order:
+    equal keys mean the regions compute the same thing from the same inputs."""
+    numbers: dict[Var, int] = {}
+
+    def number(var: Var) -> int:
+        return numbers.setdefault(var, len(numbers))
+
+    def atom(a) -> tuple:
+        if isinstance(a, Const):
+            return (0, type(a.value).__name__, a.value)
+        return (2, number(a)) if a in numbers else (1, a.id)
+
+    def walk(r: Region) -> tuple:
+        params = tuple((number(p), p.kind) for p in r.params)
+        eqns = []
+        for e in r.eqns:
+            args = tuple(atom(a) for a in e.args)
+            sub = tuple((k, walk(v) if isinstance(v, Region) else v) for k, v in e.params)
+            outs = tuple((number(o), o.kind) for o in e.outs)
+            eqns.append((e.prim.name, id(e.prim), args, sub, outs))
+        return params, tuple(eqns), tuple(atom(a) for a in r.results)
+
+    return walk(region)

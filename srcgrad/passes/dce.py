@@ -17,7 +17,7 @@ Structured equations may declare a ``prune`` hook that drops unused outputs
 from __future__ import annotations
 
 from ..ir.core import Function, Region, Var
-from .util import map_regions
+from .util import map_regions, nested
 
 
 def dead_code(fn: Function) -> Function:
@@ -37,7 +37,7 @@ def _region(region: Region) -> Region:
             continue
         kept.append(eqn)
         live.update(a for a in eqn.args if isinstance(a, Var))
-        for sub in eqn.regions:
+        for sub in nested(eqn):
             live.update(_free_vars(sub))
     kept.reverse()
     return Region(region.params, tuple(kept), region.results)

@@ -32,6 +32,7 @@ Which primitives qualify is declared as hooks by `srcgrad.primitives.algebra`
 from __future__ import annotations
 
 from ..ir.core import REAL, Const, Eqn, Function, Region, Var
+from .util import nested
 
 _EXACT = 2 ** 53      # ints up to this convert to float exactly
 
@@ -41,7 +42,7 @@ def float_constants(fn: Function) -> Function:
 
 
 def _region(region: Region, top: bool) -> Region:
-    eqns = [_nested(e) if e.regions else e for e in region.eqns]
+    eqns = [_nested(e) if nested(e) else e for e in region.eqns]
     readers: dict[Var, list[Eqn]] = {}
     for eqn in eqns:
         for arg in eqn.args:
@@ -64,7 +65,7 @@ def _region(region: Region, top: bool) -> Region:
 
 
 def _float_reader(eqn: Eqn, floating: set[Var]) -> bool:
-    if eqn.regions:
+    if nested(eqn):
         return False
     if eqn.prim.hooks.get("float_args"):
         return True

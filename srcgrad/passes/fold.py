@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 from ..ir.core import Const, Function, Region
-from .util import Substitution, map_regions
+from .util import Substitution, map_regions, nested
 
 
 def constant_fold(fn: Function) -> Function:
@@ -29,7 +29,7 @@ def _region(region: Region) -> Region:
     kept = []
     for eqn in region.eqns:
         eqn = subst.eqn(eqn)
-        if (len(eqn.outs) == 1 and not eqn.regions and not eqn.prim.hooks.get("effect")
+        if (len(eqn.outs) == 1 and not nested(eqn) and not eqn.prim.hooks.get("effect")
                 and all(isinstance(a, Const) for a in eqn.args)):
             value = _evaluate(eqn)
             if value is not None:

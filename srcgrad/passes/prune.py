@@ -58,6 +58,8 @@ def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
     results = parts.state_results()
     keep = {k for k, o in enumerate(state_outs) if o in live}
     exit_live = parts.has_exit
+    if not keep and not (exit_live and eqn.outs[0] in live):
+        return None      # nothing reads it: the same rule `_reads` applies to enclosing regions
     roots_extra = [parts.body.results[0]] if exit_live else []
     cond_reads = _reads(parts.cond, list(parts.cond.results)) if parts.cond is not None else set()
     cond_state = parts.cond.params[:parts.n_state] if parts.cond is not None else ()
@@ -68,8 +70,6 @@ def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
         if grown == keep:
             break
         keep = grown
-    if not keep and not (exit_live and parts.eqn.outs[0] in live):
-        return None
     if len(keep) == parts.n_state and all(p in reads for p in free_p):
         return eqn
     ks = sorted(keep)

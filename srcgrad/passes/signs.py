@@ -31,7 +31,7 @@ negation is declared as hooks by `srcgrad.primitives.algebra`.
 from __future__ import annotations
 
 from ..ir.core import Atom, Eqn, Function, Region, Var
-from .util import map_regions
+from .util import map_regions, nested
 
 
 def propagate_signs(fn: Function) -> Function:
@@ -39,17 +39,24 @@ def propagate_signs(fn: Function) -> Function:
 
 
 class _Readers:
-    """Who reads each value of a region, and whether a sign on it would be
-    absorbed by all of them."""
+    """Who reads each value of a region (found on the first question: most
+    regions never ask), and whether a sign on it would be absorbed by all."""
 
     def __init__(self, region: Region) -> None:
-        self.readers: dict[Var, list[tuple[Eqn, int]]] = {}
-        for eqn in region.eqns:
-            for pos, arg in enumerate(eqn.args):
-                if isinstance(arg, Var):
-                    self.readers.setdefault(arg, []).append((eqn, pos))
+        self.region = region
+        self._readers: dict[Var, list[tuple[Eqn, int]]] | None = None
         self.returned = {r for r in region.results if isinstance(r, Var)}
         self.memo: dict[Var, bool] = {}
+
+    @property
+    def readers(self) -> dict[Var, list[tuple[Eqn, int]]]:
+        if self._readers is None:
+            self._readers = {}
+            for eqn in self.region.eqns:
+                for pos, arg in enumerate(eqn.args):
+                    if isinstance(arg, Var):
+                        self._readers.setdefault(arg, []).append((eqn, pos))
+        return self._readers
 
     def absorb(self, var: Var) -> bool:
         if var not in self.memo:
@@ -61,7 +68,7 @@ class _Readers:
         return var not in self.returned and all(e is eqn for e, _ in self.readers.get(var, ()))
 
     def _absorbs(self, eqn: Eqn, pos: int) -> bool:
-        if eqn.regions:
+        if nested(eqn):
             return False
         if pos in eqn.prim.hooks.get("absorbs_sign", ()):
             return True
@@ -69,20 +76,24 @@ class _Readers:
 
 
 def _region(region: Region) -> Region:
+    if not any(eqn.prim.hooks.get("negation") for eqn in region.eqns):
+        return region
     readers = _Readers(region)
     negated: dict[Var, Atom] = {}       # value defined as -operand -> operand
     negation = None                      # the negation primitive, once seen
     kept: list[Eqn] = []
+    changed = False
     for eqn in region.eqns:
         if eqn.prim.hooks.get("negation"):
             negated[eqn.outs[0]] = eqn.args[0]
             negation = eqn.prim
-        elif eqn.prim.hooks.get("odd") and not eqn.regions:
+        elif eqn.prim.hooks.get("odd") and not nested(eqn):
             signed = [a for a in eqn.args if isinstance(a, Var) and a in negated]
             signs, out = len(signed), eqn.outs[0]
             if signs and (signs % 2 == 0 or readers.absorb(out)
                           or (eqn.role and all(readers.only_reader(a, eqn) for a in signed))):
                 args = tuple(negated.get(a, a) if isinstance(a, Var) else a for a in eqn.args)
+                changed = True
                 if signs % 2 == 0:
                     eqn = eqn.replace(args=args)
                 else:
@@ -91,4 +102,4 @@ def _region(region: Region) -> Region:
                     eqn = Eqn(negation, (inner,), (out,), loc=eqn.loc, role=eqn.role)
                     negated[out] = inner
         kept.append(eqn)
-    return Region(region.params, tuple(kept), region.results)
+    return Region(region.params, tuple(kept), region.results) if changed else region

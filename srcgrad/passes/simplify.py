@@ -34,10 +34,11 @@ def _region(region: Region) -> Region:
     defs: dict[Var, Eqn] = {}
     subst = Substitution()
     kept: list[Eqn] = []
+    b = Builder()                       # one builder, reset for each rule applied
     for eqn in region.eqns:
         eqn = subst.eqn(eqn)
         rule = eqn.prim.hooks.get("simplify")
-        replacement = _apply(rule, eqn, defs) if rule is not None and len(eqn.outs) == 1 else None
+        replacement = _apply(b, rule, eqn, defs) if rule is not None and len(eqn.outs) == 1 else None
         for new in replacement or (eqn,):
             kept.append(new)
             for out in new.outs:
@@ -45,8 +46,8 @@ def _region(region: Region) -> Region:
     return Region(region.params, tuple(kept), subst.results(region.results))
 
 
-def _apply(rule, eqn: Eqn, defs: dict) -> list[Eqn] | None:
-    b = Builder(loc=eqn.loc, role=eqn.role)
+def _apply(b: Builder, rule, eqn: Eqn, defs: dict) -> list[Eqn] | None:
+    b.loc, b.role, b.eqns = eqn.loc, eqn.role, []
     result = rule(b, *eqn.args, defs)
     if result is None:
         return None

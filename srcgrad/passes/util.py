@@ -17,9 +17,15 @@ def map_regions(fn: Function, region_pass: RegionPass) -> Function:
     return fn.with_body(_map_region(fn.body, region_pass))
 
 
+def nested(eqn: Eqn) -> tuple[Region, ...]:
+    """The regions `eqn` carries, found without building a tuple for the
+    (many) equations that have no params at all."""
+    return eqn.regions if eqn.params else ()
+
+
 def _map_region(region: Region, region_pass: RegionPass) -> Region:
-    if any(eqn.regions for eqn in region.eqns):
-        eqns = tuple(_map_nested(e, region_pass) if e.regions else e for e in region.eqns)
+    if any(nested(eqn) for eqn in region.eqns):
+        eqns = tuple(_map_nested(e, region_pass) if nested(e) else e for e in region.eqns)
         region = Region(region.params, eqns, region.results)
     return region_pass(region)
 
@@ -47,6 +53,8 @@ class Substitution:
         return atom
 
     def eqn(self, eqn: Eqn) -> Eqn:
+        if not self.map or not any(a in self.map for a in eqn.args):
+            return eqn
         args = tuple(self.atom(a) for a in eqn.args)
         if all(x is y for x, y in zip(args, eqn.args)):
             return eqn

@@ -36,8 +36,7 @@ class Workers:
 
     ``Workers(jobs, seconds)`` starts them (as many at once as there are
     CPUs) with a shared deadline; the caller can do other work meanwhile and
-    then `collect` the outcomes, cancelling jobs whose answer it no longer
-    needs."""
+    then `collect` the outcomes."""
 
     def __init__(self, jobs: dict[Hashable, Job], seconds: float) -> None:
         self.jobs = jobs
@@ -62,15 +61,11 @@ class Workers:
             child.close()
             self.running[parent] = (key, process)
 
-    def collect(self, cancel: set[Hashable] = frozenset()) -> dict[Hashable, Outcome]:
-        """Wait (at most until the deadline) for the jobs not in `cancel`."""
+    def collect(self) -> dict[Hashable, Outcome]:
+        """Wait (at most until the deadline) for the jobs; their outcomes."""
         if self.context is None:  # pragma: no cover
-            return _run_in_threads({k: j for k, j in self.jobs.items() if k not in cancel}, self.deadline)
-        self.pending = [k for k in self.pending if k not in cancel]
+            return _run_in_threads({key: self.jobs[key] for key in self.pending}, self.deadline)
         try:
-            for conn, (key, process) in list(self.running.items()):
-                if key in cancel:
-                    self._stop(conn)
             while (self.pending or self.running) and time.monotonic() < self.deadline:
                 self._start_pending()
                 timeout = min(0.05, max(self.deadline - time.monotonic(), 0.0))

@@ -84,4 +84,17 @@ def cases(primal: Function, derivative: Function, points: Sequence[tuple]) -> tu
 
 
 def _label(decisions: tuple) -> str:
-    return ", ".join(f"{where}={choice}" for where, choice in decisions) or "straight line"
+    """The path's decisions, per place in first-seen order, repeats counted:
+    ``cond@24=[False×2, True], for_range@22=3``."""
+    runs: dict[str, list[list]] = {}
+    for where, choice in decisions:
+        seen = runs.setdefault(where, [])
+        if seen and seen[-1][0] == choice:
+            seen[-1][1] += 1
+        else:
+            seen.append([choice, 1])
+    parts = []
+    for where, seen in runs.items():
+        text = ", ".join(f"{choice}×{count}" if count > 1 else f"{choice}" for choice, count in seen)
+        parts.append(f"{where}={text}" if len(seen) == 1 and seen[0][1] == 1 else f"{where}=[{text}]")
+    return ", ".join(parts) or "straight line"

@@ -3,15 +3,19 @@
 1. Lower `f` and build srcgrad's gradient IR as `grad` does (`cases`).
 2. Translate both to sympy (`symbolic`); take sympy's own derivative of the
    primal with respect to each argument.
-3. Start proving each difference zero in the background (`prove`, under
-   `time_budget` by `budget`), meanwhile compare both sides numerically at
-   sample points from the primitives' domains (`sampling`, `numeric`).  A
-   numeric mismatch cancels the proof; a finished proof beats the numbers.
-4. With control flow, steps 2-3 run per path taken at the sample points.
+3. Compare both sides numerically at two sample points from the
+   primitives' domains (`sampling`, `numeric`): a difference there is a
+   mismatch, shown with the point.
+4. Prove the other differences zero (`prove`), in child processes under
+   `time_budget` (`budget`).
+5. Compare what was not proved at the remaining sample points: agreement
+   everywhere is "agrees numerically", with the largest relative error.
+6. With control flow, steps 2-5 run per path taken at the sample points.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Sequence
 
 import sympy
@@ -20,7 +24,7 @@ from ..ir.core import Function
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
 from .cases import Case, cases, derivative_ir
-from .numeric import RTOL, Comparison, Evaluator
+from .numeric import RTOL, Comparison, Evaluator, merge
 from .prove import Proof, prove_zero
 from .report import MISMATCH, NUMERIC, PROVED, UNCHECKED, ArgumentResult, VerificationReport
 from .sampling import param_domains, param_kind, sample_points
@@ -49,7 +53,11 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     domains = param_domains(primal)
     symbols = [symbol(n, param_kind(p, d)) for n, p, d in zip(primal.param_names, primal.params, domains)]
     signs = {s: found for s, d in zip(symbols, domains) if (found := signed(s, d)) is not None}
-    sample = [tuple(p) for p in at] if at is not None else sample_points(primal, points, seed)
+    if at is not None:
+        sample = [tuple(p) for p in at]
+    else:   # no point at all: perhaps an argument not differentiated is a loop bound
+        sample = (sample_points(primal, points, seed)
+                  or sample_points(primal, points, seed, integers=set(range(len(symbols))) - set(indices)))
     todo = [i for i in indices if i not in deriv.failures]
     checks: list[CaseCheck] = []
     trouble = ""
@@ -69,6 +77,9 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
         results.append(result)
     readings = {v: str(e) for v, e in translator.readings.items()}
     return VerificationReport(primal.name, tuple(results), readings, time.perf_counter() - start)
+
+
+SCREEN = 2       # points compared before any proof is attempted
 
 
 class CaseCheck:
@@ -110,53 +121,66 @@ class CaseCheck:
 
 
 def _check(checks: list[CaseCheck], indices: Sequence[int], seconds: float, rtol: float,
-           evaluator: Evaluator) -> dict[tuple[int, int], tuple[Comparison | None, Outcome]]:
-    """Prove in the background while comparing numerically; per (case, arg)."""
-    keys = [(c, i) for c, check in enumerate(checks) for i in indices if i not in check.unchecked]
-    workers = Workers({(c, i): checks[c].proof_job(i) for c, i in keys}, seconds)
-    comparisons: dict[tuple[int, int], Comparison] = {}
-    for c, i in keys:
+           evaluator: Evaluator) -> dict[tuple[int, int], tuple[Comparison, Outcome]]:
+    """Per (case, argument): a numeric screen at the first `SCREEN` points
+    (a mismatch needs no proof), then the proofs under the deadline, then
+    the remaining points for what was not proved."""
+    keys = {c: [i for i in indices if i not in check.unchecked] for c, check in enumerate(checks)}
+    screened = _compare(checks, keys, evaluator, rtol, slice(0, SCREEN))
+    workers = Workers({(c, i): checks[c].proof_job(i) for c in keys for i in keys[c]
+                       if not screened[(c, i)].mismatch}, seconds)
+    outcomes = workers.collect()
+    unproved = {c: [i for i in keys[c] if not isinstance(outcomes.get((c, i), Outcome()).result, Proof)
+                    and not screened[(c, i)].mismatch] for c in keys}
+    rest = _compare(checks, unproved, evaluator, rtol, slice(SCREEN, None))
+    return {(c, i): (merge(screened[(c, i)], rest[(c, i)]) if (c, i) in rest else screened[(c, i)],
+                     outcomes.get((c, i), Outcome()))
+            for c in keys for i in keys[c]}
+
+
+def _compare(checks: list[CaseCheck], keys: dict[int, list[int]], evaluator: Evaluator, rtol: float,
+             which: slice) -> dict[tuple[int, int], Comparison]:
+    found = {}
+    for c, indices in keys.items():
         check = checks[c]
-        comparisons[(c, i)] = evaluator.compare(check.reference[i], check.generated[i], check.case.points,
-                                                rtol=rtol)
-    outcomes = workers.collect(cancel={k for k, comp in comparisons.items() if comp.mismatch})
-    return {k: (comparisons.get(k), outcomes.get(k, Outcome())) for k in keys}
+        pairs = [(check.reference[i], check.generated[i]) for i in indices]
+        for i, comparison in zip(indices, evaluator.compare(pairs, check.case.points[which], rtol=rtol)):
+            found[(c, i)] = comparison
+    return found
 
 
 def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds: float) -> ArgumentResult:
-    """One argument's result from its per-case outcomes (worst case wins)."""
+    """One argument's result from its per-case outcomes: a mismatch on any
+    path, else anything not checked, else numeric agreement, else proved."""
     paths = len(checks) if any(c.case.label for c in checks) else 0
-    labelled = paths > 0
-    reference = "\n               ".join(
-        (f"[{c.case.label}] " if labelled else "") + str(c.reference[i]) for c in checks if i in c.reference)
-    result = ArgumentResult(name, i, PROVED, reference=reference, paths=paths)
-    methods, excluded, reasons, assumed = [], [], [], []
-    for c, check in enumerate(checks):
-        if i in check.unchecked:
-            return _replace(result, status=UNCHECKED, reason=check.unchecked[i])
-        comparison, outcome = verdicts[(c, i)]
-        result.points += comparison.points
-        result.max_rel_error = max(result.max_rel_error or 0.0, comparison.max_rel_error)
+    result = ArgumentResult(name, i, PROVED, paths=paths,
+                            references=tuple((c.case.label, c.reference[i]) for c in checks if i in c.reference))
+    outcomes = [(check, *verdicts[(c, i)]) for c, check in enumerate(checks) if i not in check.unchecked]
+    result.points = sum(comparison.points for _, comparison, _ in outcomes)
+    result.max_rel_error = max((comparison.max_rel_error for _, comparison, _ in outcomes), default=None)
+    for check, comparison, _ in outcomes:
         if comparison.mismatch:
             point, expected, got = comparison.counterexample
-            where = f"on the path {check.case.label}" if labelled else ""
-            return _replace(result, status=MISMATCH, generated=str(check.generated[i]), reason=where,
-                            reference=str(check.reference[i]),
-                            counterexample={"at": dict(zip(check.case.primal.param_names, point)),
-                                            "sympy": expected, "srcgrad": got})
-        if isinstance(outcome.result, Proof):
-            methods.append(outcome.result.step)
-            excluded.extend(outcome.result.except_on)
-            assumed.extend(check.assumptions(i) if outcome.result.assumed else [])
-            continue
-        if comparison.points == 0:
-            return _replace(result, status=UNCHECKED, reason="no proof, and no sample point where both "
-                            "derivatives are defined")
-        reasons.append(_no_proof(outcome, seconds))
-    if reasons:
-        return _replace(result, status=NUMERIC, reason=reasons[0])
-    return _replace(result, method=", ".join(dict.fromkeys(methods)), except_on=tuple(dict.fromkeys(excluded)),
-                    assumptions=tuple(dict.fromkeys(assumed)))
+            return replace(result, status=MISMATCH, generated_expr=check.generated[i],
+                           reason=f"on the path {check.case.label}" if paths else "",
+                           references=((check.case.label, check.reference[i]),),
+                           counterexample={"at": dict(zip(check.case.primal.param_names, point)),
+                                           "sympy": expected, "srcgrad": got})
+    for check in checks:
+        if i in check.unchecked:
+            return replace(result, status=UNCHECKED, reason=check.unchecked[i])
+    proofs = [outcome.result for _, _, outcome in outcomes if isinstance(outcome.result, Proof)]
+    unproved = [(comparison, outcome) for _, comparison, outcome in outcomes
+                if not isinstance(outcome.result, Proof)]
+    if any(comparison.points == 0 for comparison, _ in unproved):
+        return replace(result, status=UNCHECKED,
+                       reason="no proof, and no sample point where both derivatives are defined")
+    if unproved:
+        return replace(result, status=NUMERIC, reason=_no_proof(unproved[0][1], seconds))
+    assumed = [text for check, _, outcome in outcomes if outcome.result.assumed for text in check.assumptions(i)]
+    return replace(result, method=", ".join(dict.fromkeys(p.step for p in proofs)),
+                   except_on=tuple(dict.fromkeys(e for p in proofs for e in p.except_on)),
+                   assumptions=tuple(dict.fromkeys(assumed)))
 
 
 def _no_proof(outcome: Outcome, seconds: float) -> str:
@@ -166,9 +190,3 @@ def _no_proof(outcome: Outcome, seconds: float) -> str:
         return "sympy could not simplify the difference to zero"
     doing = f" (was trying {outcome.last_note})" if outcome.last_note else ""
     return f"no proof within the time budget of {seconds:g} s{doing}"
-
-
-def _replace(result: ArgumentResult, **changes: Any) -> ArgumentResult:
-    for key, value in changes.items():
-        setattr(result, key, value)
-    return result

@@ -46,27 +46,25 @@ class Evaluator:
         self.symbols = tuple(symbols)
         self.functions = dict(functions or {})
 
-    def compare(self, expected: sympy.Expr, got: sympy.Expr, points: Sequence[tuple],
-                rtol: float = RTOL, atol: float = ATOL) -> Comparison:
-        result = Comparison()
+    def compare(self, pairs: Sequence[tuple[sympy.Expr, sympy.Expr]], points: Sequence[tuple],
+                rtol: float = RTOL, atol: float = ATOL) -> list[Comparison]:
+        """Each (expected, got) pair compared at `points`.  All expressions are
+        evaluated together at each point, sharing common subexpressions."""
+        results = [Comparison() for _ in pairs]
         with mpmath.workdps(DIGITS):
             for point in points:
                 env = {s: (v if isinstance(v, bool) else mpmath.mpf(v)) for s, v in zip(self.symbols, point)}
-                a, b = self.value(expected, env), self.value(got, env)
-                if a is None or b is None:
-                    continue
-                result.points += 1
-                scale = max(abs(a), abs(b))
-                error = abs(a - b)
-                result.max_rel_error = max(result.max_rel_error, float(error / scale) if scale else 0.0)
-                if error > rtol * scale + atol and result.counterexample is None:
-                    result.counterexample = (tuple(point), float(a), float(b))
-        return result
+                memo: dict = {}
+                for (expected, got), result in zip(pairs, results):
+                    a, b = self.value(expected, env, memo), self.value(got, env, memo)
+                    if a is not None and b is not None:
+                        _record(result, point, a, b, rtol, atol)
+        return results
 
-    def value(self, expr: sympy.Expr, env: dict) -> Any:
+    def value(self, expr: sympy.Expr, env: dict, memo: dict) -> Any:
         """A finite real mpf, or None where `expr` is undefined or not real."""
         try:
-            value = evaluate(expr, env, self.functions, {})
+            value = evaluate(expr, env, self.functions, memo)
         except (ArithmeticError, ValueError, TypeError):
             return None
         if isinstance(value, bool):
@@ -74,6 +72,21 @@ class Evaluator:
         if not isinstance(value, mpmath.mpf) or not mpmath.isfinite(value):
             return None
         return value
+
+
+def _record(result: Comparison, point: tuple, a: Any, b: Any, rtol: float, atol: float) -> None:
+    result.points += 1
+    scale = max(abs(a), abs(b))
+    error = abs(a - b)
+    result.max_rel_error = max(result.max_rel_error, float(error / scale) if scale else 0.0)
+    if error > rtol * scale + atol and result.counterexample is None:
+        result.counterexample = (tuple(point), float(a), float(b))
+
+
+def merge(first: Comparison, second: Comparison) -> Comparison:
+    """Two comparisons of the same pair at different points, as one."""
+    return Comparison(first.points + second.points, max(first.max_rel_error, second.max_rel_error),
+                      first.counterexample or second.counterexample)
 
 
 def _heaviside(x: Any, *_: Any) -> Any:

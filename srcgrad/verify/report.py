@@ -30,8 +30,10 @@ class ArgumentResult:
     name: str
     index: int
     status: str
-    reference: str = ""          # sympy's own derivative
-    generated: str = ""          # srcgrad's derivative, translated to sympy
+    # sympy's own derivative, as (path label, expression) pairs: one pair
+    # with label '' without control flow; the mismatching path on a mismatch
+    references: tuple[tuple[str, Any], ...] = ()
+    generated_expr: Any = None   # srcgrad's derivative in sympy, on a mismatch
     method: str = ""             # proof step, when proved
     except_on: tuple[str, ...] = ()   # measure-zero sets the proof excludes
     assumptions: tuple[str, ...] = ()  # e.g. ("x > 0",) from the domains
@@ -48,13 +50,23 @@ class ArgumentResult:
     def __bool__(self) -> bool:
         return self.ok
 
+    @property
+    def reference(self) -> str:
+        """sympy's derivative as text (one line per path, labelled)."""
+        return "\n".join((f"[{label}] " if label else "") + str(expr) for label, expr in self.references)
+
+    @property
+    def generated(self) -> str:
+        return "" if self.generated_expr is None else str(self.generated_expr)
+
     def summary(self) -> str:
         where = f" on {self.paths} path(s)" if self.paths else ""
         given = f" for {', '.join(self.assumptions)}" if self.assumptions else ""
         if self.status == PROVED:
             text = f"proved{where}{given} ({self.method})"
             if self.except_on:
-                text += f", except where {' or '.join(self.except_on)} (a kink: srcgrad's convention applies)"
+                text += (f", except on the measure-zero set {' or '.join(self.except_on)} where branches "
+                         f"meet (srcgrad's convention at kinks applies there)")
             return text
         if self.status == NUMERIC:
             return (f"agrees numerically{where}{given}: max relative error {self.max_rel_error:.1e} over "
@@ -65,8 +77,8 @@ class ArgumentResult:
 
     def lines(self) -> list[str]:
         out = [f"  d/d{self.name}: {self.summary()}"]
-        if self.reference:
-            out.append(f"      sympy:   {self.reference}")
+        for n, line in enumerate(self.reference.splitlines()):
+            out.append(f"      {'sympy:' if n == 0 else '':<9}{line}")
         if self.status == MISMATCH:
             out.append(f"      srcgrad: {self.generated}")
             if self.counterexample:

@@ -59,23 +59,27 @@ def param_kind(param: Var, domain: Domain | None) -> str:
     return domain.kind if isinstance(domain, Choices) else param.kind
 
 
-def sample_points(fn: Function, n: int, seed: int = 0, max_tries: int = 40) -> list[tuple]:
+def sample_points(fn: Function, n: int, seed: int = 0, integers: Sequence[int] = (),
+                  max_tries: int = 40) -> list[tuple]:
     """Up to `n` points where `fn` runs and returns finite real numbers.
-    Parameters with an empty domain intersection are drawn from `REALS`."""
+    Parameters with an empty domain intersection are drawn from `REALS`;
+    those at the positions in `integers` (and int-kind ones) are whole
+    numbers (a loop bound)."""
     rng = random.Random(seed)
     domains = [d if d is not None else REALS for d in param_domains(fn)]
+    whole = [p.kind == INT or k in integers for k, p in enumerate(fn.params)]
     points: list[tuple] = []
     for _ in range(n * max_tries):
         if len(points) == n:
             break
-        point = tuple(_draw(rng, p, d) for p, d in zip(fn.params, domains))
+        point = tuple(_draw(rng, d, w) for d, w in zip(domains, whole))
         if defined_at(fn, point):
             points.append(point)
     return points
 
 
-def _draw(rng: random.Random, param: Var, domain: Domain) -> Any:
-    if param.kind == INT and not isinstance(domain, Choices):
+def _draw(rng: random.Random, domain: Domain, whole: bool) -> Any:
+    if whole and not isinstance(domain, Choices):
         return rng.randint(math.ceil(domain[0]), math.floor(domain[1]))
     return sample(domain, rng)
 
