@@ -91,7 +91,13 @@ def jvp(fun: Any, primals: Sequence[Any] | None = None, tangents: Sequence[Any] 
     # into (``f(primals, tangents)``): unpacking would overwrite them
     namer = Namer(set(ir.param_names))
     groups = tuple(namer.name(Var(hint=group)) for group in ("primals", "tangents"))
-    ir = ir.with_body(ir.body, out_tree=out_tree, in_groups=((groups[0], n_params), (groups[1], n_params)))
+    # defaults apply as in f(*primals), with zero tangents (numbers only: they are printed)
+    defaults = tuple(d for d in fn.defaults if isinstance(d, (int, float)) and not isinstance(d, bool))
+    if len(defaults) != len(fn.defaults):
+        defaults = ()
+    zeros = (0.0,) * len(defaults)
+    ir = ir.with_body(ir.body, out_tree=out_tree,
+                      in_groups=((groups[0], n_params, defaults), (groups[1], n_params, zeros)))
     doc = f"Value and directional derivative (forward mode) of {fn.name}()."
     transformed = build(fun, "jvp", ir, {}, doc)
     if primals is None:

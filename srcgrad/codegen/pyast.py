@@ -205,10 +205,11 @@ def function_def(fn: Function, ctx: CodegenContext, docstring: str | None) -> as
     signature = list(fn.param_names)
     if fn.in_groups is not None:
         signature, start = [], 0
-        for group, count in fn.in_groups:
+        for group, count, *rest in fn.in_groups:
             names = [ast.Name(id=n, ctx=ast.Store()) for n in fn.param_names[start:start + count]]
             target = ast.Tuple(elts=names, ctx=ast.Store())
-            body.append(ast.Assign(targets=[target], value=ast.Name(id=group, ctx=ast.Load()), lineno=0))
+            value = _group_value(group, count, rest[0] if rest else ())
+            body.append(ast.Assign(targets=[target], value=value, lineno=0))
             signature.append(group)
             start += count
     body.extend(region_statements(ctx, fn.body))
@@ -220,6 +221,21 @@ def function_def(fn: Function, ctx: CodegenContext, docstring: str | None) -> as
                          kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=defaults)
     return ast.FunctionDef(name=fn.name, args=args, body=body, decorator_list=[], returns=None,
                            lineno=1, col_offset=0)
+
+
+def _group_value(group: str, count: int, defaults: tuple) -> ast.expr:
+    """``primals`` itself, or, when its last parameters have defaults, the
+    group completed with them: ``(*primals, *(2.0,)[len(primals) - 1:])``."""
+    if not defaults:
+        return ast.Name(id=group, ctx=ast.Load())
+    required = count - len(defaults)
+    length = ast.Call(func=ast.Name(id="len", ctx=ast.Load()), args=[ast.Name(id=group, ctx=ast.Load())],
+                      keywords=[])
+    start = ast.BinOp(left=length, op=ast.Sub(), right=ast.Constant(required)) if required else length
+    tail = ast.Subscript(value=ast.Tuple(elts=[constant(d) for d in defaults], ctx=ast.Load()),
+                         slice=ast.Slice(lower=start, upper=None, step=None), ctx=ast.Load())
+    return ast.Tuple(elts=[ast.Starred(value=ast.Name(id=group, ctx=ast.Load()), ctx=ast.Load()),
+                           ast.Starred(value=tail, ctx=ast.Load())], ctx=ast.Load())
 
 
 def _result_tree(tree: Any, results: list[ast.expr]) -> ast.expr:
