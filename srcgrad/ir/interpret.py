@@ -88,11 +88,18 @@ class Tracer:
         self.values: dict[Var, Any] = {}
         self.decisions: list[tuple[str, Hashable]] = []
 
-    # --- the API structured primitives' trace hooks use ----------------------
+    # --- the API trace hooks use -----------------------------------------------
 
     def value(self, atom: Atom) -> Any:
         """The concrete value of a trace atom."""
         return atom.value if isinstance(atom, Const) else self.values[atom]
+
+    def hold(self, value: Any, kind: str = "tape") -> Var:
+        """A trace atom holding a Python value that no recorded equation
+        reads: e.g. a tape, held as the tuple of trace atoms pushed on it."""
+        var = Var(hint=kind, kind=kind)
+        self.values[var] = value
+        return var
 
     def decide(self, eqn: Eqn, choice: Hashable) -> None:
         """Record a control decision (branch taken, trip count) of `eqn`."""
@@ -111,13 +118,6 @@ class Tracer:
         return tuple(env.get(r, r) if isinstance(r, Var) else r for r in region.results)
 
     # --- one equation ---------------------------------------------------------
-
-    def hold(self, value: Any, kind: str = "tape") -> Var:
-        """A trace atom holding a Python value that no recorded equation
-        reads: e.g. a tape, held as the tuple of trace atoms pushed on it."""
-        var = Var(hint=kind, kind=kind)
-        self.values[var] = value
-        return var
 
     def apply(self, eqn: Eqn, args: tuple[Atom, ...]) -> tuple[Atom, ...]:
         if self.steps_left is not None:

@@ -128,6 +128,8 @@ def _neg(b, x, defs):
         return n.args[0]                              # -(-z) -> z
     if (m := _def(defs, x, "mul")) is not None and _const(m.args[0]):
         return b.mul(-m.args[0].value, m.args[1])     # -(k * z) -> (-k) * z
+    if m is not None and _const(m.args[1]):
+        return b.mul(-m.args[1].value, m.args[0])     # -(z * k) -> (-k) * z
     if (d := _def(defs, x, "div")) is not None and _const(d.args[0]):
         return b.div(-d.args[0].value, d.args[1])     # -(k / z) -> (-k) / z
     if (s := _def(defs, x, "sub")) is not None:

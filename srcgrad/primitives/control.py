@@ -192,7 +192,9 @@ def _trace_pick(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
 
 
 def _trace_const_index(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
-    return (Const(eqn.param("table")[tracer.value(args[0])]),)
+    index = tracer.value(args[0])
+    tracer.decide(eqn, index)          # which entry is read is part of the path, as for pick
+    return (Const(eqn.param("table")[index]),)
 
 
 COND.hooks["trace"] = _trace_cond

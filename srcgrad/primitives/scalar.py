@@ -69,7 +69,8 @@ declare("math_pow", 2, math.pow, "math.pow", python=(math.pow,),
         sympy=lambda sp, x, y: x ** y, domain=(POSITIVE, REALS))
 declare("mod", 2, operator.mod, emit=infix(ast.Mod), operator_=ast.Mod, hooks=INT_CLOSED,
         partials=lambda b, x, y, out: (1.0, b.neg(b.floor(b.div(x, y)))),
-        sympy=lambda sp, x, y: sp.Mod(x, y), domain=((0.3, 5.0), (0.7, 2.0)))
+        # floored, as Python's %; sympy can differentiate this form (not sp.Mod)
+        sympy=lambda sp, x, y: x - y * sp.floor(x / y), domain=((0.3, 5.0), (0.7, 2.0)))
 declare("floordiv", 2, operator.floordiv, emit=infix(ast.FloorDiv), operator_=ast.FloorDiv,
         piecewise_constant=True, hooks=INT_CLOSED,
         sympy=lambda sp, x, y: sp.floor(x / y), domain=(REALS, (0.5, 3.0)))

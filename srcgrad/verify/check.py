@@ -13,7 +13,9 @@ arguments, it compares
 A failure raises AssertionError saying which check, at which point, along
 which direction, expected and got, and which arguments' partials differ
 (each re-checked along its own axis).  The tolerance is
-``atol + rtol * |expected| + (rounding error of the difference quotient)``.
+``atol + rtol * |expected| + (error bound of the difference quotient)``: the
+step is halved from `eps` until successive estimates agree (see
+`_Checker.converged`), so wiggly functions are not misjudged.
 Needs neither sympy nor mpmath.
 """
 from __future__ import annotations
@@ -23,8 +25,11 @@ import math
 import random
 from typing import Any, Callable, Sequence
 
+from .. import api
+
 Vector = tuple[float, ...]
 EPS = 2.0 ** -52
+HALVINGS = 10     # steps tried below `eps` when differences converge slowly
 
 
 def check_grads(f: Callable[..., Any], args: Sequence[Any], argnums: Any = None, order: int = 1, *,
@@ -66,7 +71,6 @@ class _Checker:
     # --- the checks --------------------------------------------------------------
 
     def first_order(self, modes: Sequence[str]) -> None:
-        from .. import api
         expected, noise = self.difference(self.f, self.v)
         rev = fwd = None
         if "rev" in modes and self.scalar:
@@ -74,9 +78,9 @@ class _Checker:
             rev = (_dot(grads, self.v),)
             self.compare("reverse mode (srcgrad.grad)", expected, rev, noise, lambda k: (grads[k],), self.f)
         if "fwd" in modes:
-            fwd = self.tangent(api, self.v)
+            fwd = self.tangent(self.v)
             self.compare("forward mode (srcgrad.jvp)", expected, fwd, noise,
-                         lambda k: self.tangent(api, self.unit(k)), self.f)
+                         lambda k: self.tangent(self.unit(k)), self.f)
         if rev is not None and fwd is not None:
             c = 0.5 + abs(self.v[0])          # any nonzero cotangent
             self.compare("<v, vjp(c)> = <jvp(v), c> (reverse against forward mode)", (c * fwd[0],),
@@ -85,7 +89,6 @@ class _Checker:
     def second_order(self, modes: Sequence[str]) -> None:
         if not self.scalar:
             raise ValueError("check_grads(order=2) needs a function returning one number")
-        from .. import api
         grad_fn = api.grad(self.f, argnums=self.argnums())
         expected, noise = self.difference(grad_fn, self.v)
         if "fwd" in modes:
@@ -110,10 +113,9 @@ class _Checker:
         return tuple(self.indices)
 
     def gradient(self) -> Vector:
-        from .. import api
         return tuple(api.grad(self.f, argnums=self.argnums())(*self.args))
 
-    def tangent(self, api: Any, direction: Vector) -> Vector:
+    def tangent(self, direction: Vector) -> Vector:
         tangents = [0.0] * len(self.args)
         for i, d in zip(self.indices, direction):
             tangents[i] = d
@@ -129,20 +131,41 @@ class _Checker:
         return args
 
     def difference(self, fun: Callable[..., Any], direction: Vector) -> tuple[Vector, Vector]:
-        """d/dt fun(args + t * direction) at 0 by a fourth-order central
-        difference, and a bound on its rounding error."""
-        h = self.h
-        ys = [_flat(fun(*self.moved(t * h, direction))) for t in (2, 1, -1, -2)]
-        deriv = tuple((-a + 8 * b - 8 * c + d) / (12 * h) for a, b, c, d in zip(*ys))
-        noise = tuple(18 * EPS * max(abs(y) for y in column) / (12 * h) for column in zip(*ys))
-        return deriv, noise
+        """d/dt fun(args + t * direction) at 0, and a bound on its error."""
+        def stencil(h: float) -> tuple[Vector, Vector]:
+            ys = [_flat(fun(*self.moved(t * h, direction))) for t in (2, 1, -1, -2)]
+            deriv = tuple((-a + 8 * b - 8 * c + d) / (12 * h) for a, b, c, d in zip(*ys))
+            return deriv, tuple(18 * EPS * max(abs(y) for y in column) / (12 * h) for column in zip(*ys))
+        return self.converged(stencil)
 
     def second_difference(self) -> tuple[Vector, Vector]:
+        """d²/dt² f(args + t * v) at 0, and a bound on its error."""
+        def stencil(h: float) -> tuple[Vector, Vector]:
+            a, b, c, d, e = (_flat(self.f(*self.moved(t * h, self.v)))[0] for t in (2, 1, 0, -1, -2))
+            roundoff = 64 * EPS * max(abs(a), abs(b), abs(c), abs(d), abs(e)) / (12 * h * h)
+            return ((-a + 16 * b - 30 * c + 16 * d - e) / (12 * h * h),), (roundoff,)
+        return self.converged(stencil)
+
+    def converged(self, stencil: Callable[[float], tuple[Vector, Vector]]) -> tuple[Vector, Vector]:
+        """A fourth-order `stencil` at steps h, h/2, h/4, ...: the estimate
+        whose error bound is smallest.  The truncation error of the finer of
+        two successive estimates is about their difference / 15, the rounding
+        error grows as the step shrinks; the search stops once the bound is
+        far below the tolerance (at once, for most functions)."""
         h = self.h
-        ys = [_flat(self.f(*self.moved(t * h, self.v)))[0] for t in (2, 1, 0, -1, -2)]
-        a, b, c, d, e = ys
-        noise = 64 * EPS * max(abs(y) for y in ys) / (12 * h * h)
-        return ((-a + 16 * b - 30 * c + 16 * d - e) / (12 * h * h),), (noise,)
+        previous, _ = stencil(h)
+        best: tuple[Vector, Vector] | None = None
+        for _ in range(HALVINGS):
+            h /= 2
+            values, roundoff = stencil(h)
+            bound = tuple(abs(p - v) / 15 + r for p, v, r in zip(previous, values, roundoff))
+            if best is None or max(bound) < max(best[1]):
+                best = (values, bound)
+            if all(b < 1e-3 * (self.atol + self.rtol * abs(v)) for b, v in zip(bound, values)):
+                break
+            previous = values
+        assert best is not None
+        return best
 
     def unit(self, k: int) -> Vector:
         return tuple(1.0 if j == k else 0.0 for j in range(len(self.indices)))

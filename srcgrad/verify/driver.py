@@ -24,11 +24,11 @@ from ..ir.core import Function
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
 from .cases import Case, cases, derivative_ir
-from .numeric import RTOL, Comparison, Evaluator, merge
+from .numeric import RTOL, Comparison, Evaluator, ProgramEvaluator, merge
 from .prove import Proof, prove_zero
 from .report import MISMATCH, NUMERIC, PROVED, UNCHECKED, ArgumentResult, VerificationReport
 from .sampling import param_domains, param_kind, sample_points
-from .symbolic import Translator, Untranslatable, derivative, signed, symbol, underived
+from .symbolic import Translator, Untranslatable, derivative, expression_size, signed, symbol, underived
 
 
 def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: float = 5.0,
@@ -80,6 +80,9 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
 
 
 SCREEN = 2       # points compared before any proof is attempted
+# Largest expression tree (nodes, see `expression_size`) handled
+# symbolically; beyond it a case is compared numerically only.
+SYMBOLIC_LIMIT = 5000
 
 
 class CaseCheck:
@@ -90,9 +93,15 @@ class CaseCheck:
                  signs: dict[sympy.Symbol, tuple[sympy.Symbol, str]]) -> None:
         self.case = case
         self.signs = signs
+        self.position = position
         self.reference: dict[int, sympy.Expr] = {}
         self.generated: dict[int, sympy.Expr] = {}
         self.unchecked: dict[int, str] = {}
+        self.size = max(expression_size(case.primal), expression_size(case.derivative))
+        self.symbolic = self.size <= SYMBOLIC_LIMIT
+        self.programs = ProgramEvaluator(translator, translator.impls)
+        if not self.symbolic:
+            return
         try:
             value = translator.function(case.primal, symbols)
             partials = translator.function(case.derivative, symbols)
@@ -114,6 +123,14 @@ class CaseCheck:
         assume = {s: version for s, (version, _) in self.signs.items()}
         return lambda note: prove_zero(difference, note, assume)
 
+    def compare(self, indices: Sequence[int], which: slice, evaluator: Evaluator,
+                rtol: float) -> list[Comparison]:
+        points = self.case.points[which]
+        if self.symbolic:
+            return evaluator.compare([(self.reference[i], self.generated[i]) for i in indices], points, rtol=rtol)
+        return self.programs.compare(self.case.primal, self.case.derivative,
+                                     [(i, self.position[i]) for i in indices], points, rtol=rtol)
+
     def assumptions(self, i: int) -> list[str]:
         """The sign assumptions that apply to the argument's derivative."""
         free = self.reference[i].free_symbols | self.generated[i].free_symbols
@@ -128,7 +145,7 @@ def _check(checks: list[CaseCheck], indices: Sequence[int], seconds: float, rtol
     keys = {c: [i for i in indices if i not in check.unchecked] for c, check in enumerate(checks)}
     screened = _compare(checks, keys, evaluator, rtol, slice(0, SCREEN))
     workers = Workers({(c, i): checks[c].proof_job(i) for c in keys for i in keys[c]
-                       if not screened[(c, i)].mismatch}, seconds)
+                       if checks[c].symbolic and not screened[(c, i)].mismatch}, seconds)
     outcomes = workers.collect()
     unproved = {c: [i for i in keys[c] if not isinstance(outcomes.get((c, i), Outcome()).result, Proof)
                     and not screened[(c, i)].mismatch] for c in keys}
@@ -142,9 +159,7 @@ def _compare(checks: list[CaseCheck], keys: dict[int, list[int]], evaluator: Eva
              which: slice) -> dict[tuple[int, int], Comparison]:
     found = {}
     for c, indices in keys.items():
-        check = checks[c]
-        pairs = [(check.reference[i], check.generated[i]) for i in indices]
-        for i, comparison in zip(indices, evaluator.compare(pairs, check.case.points[which], rtol=rtol)):
+        for i, comparison in zip(indices, checks[c].compare(indices, which, evaluator, rtol)):
             found[(c, i)] = comparison
     return found
 
@@ -161,9 +176,9 @@ def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds
     for check, comparison, _ in outcomes:
         if comparison.mismatch:
             point, expected, got = comparison.counterexample
-            return replace(result, status=MISMATCH, generated_expr=check.generated[i],
+            return replace(result, status=MISMATCH, generated_expr=check.generated.get(i),
                            reason=f"on the path {check.case.label}" if paths else "",
-                           references=((check.case.label, check.reference[i]),),
+                           references=((check.case.label, check.reference[i]),) if i in check.reference else (),
                            counterexample={"at": dict(zip(check.case.primal.param_names, point)),
                                            "sympy": expected, "srcgrad": got})
     for check in checks:
@@ -176,7 +191,10 @@ def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds
         return replace(result, status=UNCHECKED,
                        reason="no proof, and no sample point where both derivatives are defined")
     if unproved:
-        return replace(result, status=NUMERIC, reason=_no_proof(unproved[0][1], seconds))
+        large = [check.size for check, _, outcome in outcomes if not check.symbolic]
+        reason = (f"too large for sympy (an expression of ~{max(large):.3g} nodes): compared with a "
+                  f"50-digit numerical derivative of the primal" if large else _no_proof(unproved[0][1], seconds))
+        return replace(result, status=NUMERIC, reason=reason)
     assumed = [text for check, _, outcome in outcomes if outcome.result.assumed for text in check.assumptions(i)]
     return replace(result, method=", ".join(dict.fromkeys(p.step for p in proofs)),
                    except_on=tuple(dict.fromkeys(e for p in proofs for e in p.except_on)),

@@ -53,11 +53,11 @@ class ArgumentResult:
     @property
     def reference(self) -> str:
         """sympy's derivative as text (one line per path, labelled)."""
-        return "\n".join((f"[{label}] " if label else "") + str(expr) for label, expr in self.references)
+        return "\n".join((f"[{label}] " if label else "") + show(expr) for label, expr in self.references)
 
     @property
     def generated(self) -> str:
-        return "" if self.generated_expr is None else str(self.generated_expr)
+        return "" if self.generated_expr is None else show(self.generated_expr)
 
     def summary(self) -> str:
         where = f" on {self.paths} path(s)" if self.paths else ""
@@ -79,7 +79,7 @@ class ArgumentResult:
         out = [f"  d/d{self.name}: {self.summary()}"]
         for n, line in enumerate(self.reference.splitlines()):
             out.append(f"      {'sympy:' if n == 0 else '':<9}{line}")
-        if self.status == MISMATCH:
+        if self.status == MISMATCH and self.generated_expr is not None:
             out.append(f"      srcgrad: {self.generated}")
             if self.counterexample:
                 at = ", ".join(f"{k}={v!r}" for k, v in self.counterexample["at"].items())
@@ -88,6 +88,22 @@ class ArgumentResult:
             if self.reason:
                 out.append(f"      {self.reason}")
         return out
+
+
+SHOWN_NODES = 1500     # larger expressions are summarised, not printed
+
+
+def show(expr: Any) -> str:
+    """`expr` as text, or a summary when it is too large to read."""
+    nodes = _tree_size(expr, {})
+    return str(expr) if nodes <= SHOWN_NODES else f"<an expression of {nodes} nodes>"
+
+
+def _tree_size(expr: Any, memo: dict) -> int:
+    size = memo.get(expr)
+    if size is None:
+        size = memo[expr] = 1 + sum(_tree_size(a, memo) for a in getattr(expr, "args", ()))
+    return size
 
 
 @dataclass

@@ -138,6 +138,17 @@ class Translator:
         return self._bodies[key]
 
 
+def expression_size(fn: Function) -> int:
+    """How many nodes the expression tree of `fn`'s results has (a value
+    used twice counts twice, as in sympy's trees), computed on the IR: a
+    loop unrolled into a trace can make it exponential in the length."""
+    size: dict[Var, int] = {}
+    for eqn in fn.body.eqns:
+        n = 1 + sum(size.get(a, 1) for a in eqn.args)
+        size.update((o, n) for o in eqn.outs)
+    return sum(size.get(r, 1) for r in fn.body.results)
+
+
 class Untranslatable(Exception):
     """The IR has no sympy expression (control flow)."""
 
