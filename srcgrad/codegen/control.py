@@ -38,25 +38,46 @@ def _assign_many(ctx: CodegenContext, names: list[str], values: list[ast.expr]) 
 
 
 def _branch(ctx: CodegenContext, region: Any, out_names: list[str]) -> list[ast.stmt]:
-    """A region's statements followed by assignments of its results.
-
-    A result computed in the region is written straight to its output's name
-    when nothing reads the value that name held (an input of the region may
-    share it, e.g. the carried value of an enclosing loop) after that point;
-    other results are assigned together at the end."""
+    """A region's statements followed by assignments of its results."""
     counts = Counter(r for r in region.results if isinstance(r, Var))
     defined = {o for e in region.eqns for o in e.outs}
-    candidates = {r: name for r, name in zip(region.results, out_names)
-                  if isinstance(r, Var) and r in defined and counts[r] == 1 and r not in ctx.namer.names}
-    plan = plan_region(region, set(candidates))
-    for r, name in candidates.items():
-        readers = [p for p in region.params if ctx.name_of(p) == name]
-        if all(plan.last_use.get(p, -1) <= plan.definer[r] for p in readers):
-            ctx.namer.fix(r, name)
+    candidates = [(name, r) for r, name in zip(region.results, out_names)
+                  if isinstance(r, Var) and r in defined and counts[r] == 1 and r not in ctx.namer.names]
+    plan = plan_region(region, {r for _, r in candidates})
     stmts = region_statements(ctx, region, plan)
+    _write_in_place(ctx, region, plan, candidates, stmts)
     pending = [(n, r) for n, r in zip(out_names, region.results) if ctx.name_of(r) != n]
-    stmts += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
-    return stmts
+    return stmts + _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
+
+
+def _write_in_place(ctx: CodegenContext, region: Any, plan: RegionPlan, candidates: list,
+                    stmts: list[ast.stmt]) -> None:
+    """Let a result computed in `region` be written straight to the name it
+    must end up in (``x = f(x)`` rather than ``t = f(x); ...; x = t``).
+
+    Decided after the region's code exists, against final names: the target
+    name may by then hold several values of this region (the carried input,
+    the output of a nested loop that took it over); all of them must be read
+    for the last time no later than where the result is computed.  The
+    result's own name is unique, so renaming it in the emitted code is safe.
+    """
+    top_level = list(region.params) + [o for e in region.eqns for o in e.outs]
+    for name, r in candidates:
+        current = ctx.namer.names.get(r)
+        if current is None or current == name:
+            continue
+        holders = [v for v in top_level if v is not r and ctx.namer.names.get(v) == name]
+        if all(plan.last_use.get(v, -1) <= plan.definer[r] for v in holders):
+            _rename(stmts, current, name)
+            ctx.namer.names[r] = name
+            ctx.namer.taken.discard(current)     # no longer used anywhere: free for later values
+
+
+def _rename(stmts: list[ast.stmt], old: str, new: str) -> None:
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id == old:
+                node.id = new
 
 
 def emit_cond(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
@@ -114,17 +135,15 @@ def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> li
         slots.append((code_name, None, body.results[0]))
     counts = Counter(r for r in body.results if isinstance(r, Var))
     defined = {o for e in body.eqns for o in e.outs}
-    keep = {r for _, _, r in slots if isinstance(r, Var) and r in defined and counts[r] == 1
-            and r not in ctx.namer.names}
-    bplan = plan_region(body, keep)
-    for name, old, r in slots:
-        if r in keep and (old is None or bplan.last_use.get(old, -1) <= bplan.definer[r]):
-            ctx.namer.fix(r, name)
+    candidates = [(name, r) for name, _, r in slots if isinstance(r, Var) and r in defined and counts[r] == 1
+                  and r not in ctx.namer.names]
+    bplan = plan_region(body, {r for _, r in candidates})
     if loop_index is not None:
         used = any(loop_index in e.args for e in body.eqns) or loop_index in body.results
         ctx.namer.fix(loop_index, ctx.namer.name(loop_index) if used and loop_index.hint else
                       (ctx.namer.name(loop_index, "i") if used else "_"))
     inner = region_statements(ctx, body, bplan)
+    _write_in_place(ctx, body, bplan, candidates, inner)
     pending = [(n, r) for n, _, r in slots if ctx.name_of(r) != n]
     inner += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
     if code_name is not None:
