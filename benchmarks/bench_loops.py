@@ -84,12 +84,3 @@ def tape_memory(sizes=TAPE_SIZES) -> list[tuple[int, int | None, int]]:
         df = None
     return [(n, peak_bytes(df, 0.3, n) if df is not None else None, peak_bytes(iterate_sin_hand, 0.3, n))
             for n in sizes]
-
-
-def memory_table(results) -> str:
-    out = ["| n | srcgrad peak bytes | bytes/iteration | hand peak bytes | bytes/iteration |",
-           "|---:|---:|---:|---:|---:|"]
-    for n, ours, hand in results:
-        ours_cells = ("srcgrad: not supported yet", "—") if ours is None else (f"{ours:,}", f"{ours / n:.1f}")
-        out.append(f"| {n:,} | {ours_cells[0]} | {ours_cells[1]} | {hand:,} | {hand / n:.1f} |")
-    return "\n".join(out)

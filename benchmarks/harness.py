@@ -5,8 +5,10 @@ Timing rules, for a noisy shared machine:
 * every candidate runs through `timeit` with a *statement string*
   (``f(a0, a1)``), so no lambda or wrapper frame is added to what is timed;
 * candidates are interleaved (one repeat of each, in rotating order, many
-  times over) so drift hits all of them alike, and the minimum over repeats is
-  reported: the least disturbed run;
+  times over) so drift hits all of them alike;
+* a time is the minimum over repeats (the least disturbed run); a ratio is
+  the median over repeats of the ratio of two candidates timed side by side
+  in the same repeat, which other processes disturb far less than either time;
 * only ratios between candidates of the same run are meaningful.
 
 Before anything is timed, `check` compares the hand-written derivative with
@@ -16,6 +18,7 @@ they disagree: timing a wrong gradient is worse than useless.
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -28,8 +31,8 @@ from typing import Any, Callable, Sequence
 import srcgrad
 from srcgrad.frontend import lower
 
-REPEATS = 25            # interleaved repeats per candidate
-TARGET = 0.004          # seconds per repeat, to choose the loop count
+REPEATS = 400           # interleaved repeats per candidate
+TARGET = 0.0002         # seconds per repeat: short, so that most fall between disturbances
 DECORATE_REPEATS = 15
 
 
@@ -77,16 +80,15 @@ class Case:
 
 @dataclass
 class Row:
-    name: str
-    primal: float
-    hand: float
-    srcgrad: float | None            # calling what grad() returned; None: refused
-    plain: float | None              # calling its `.generated` function directly
-    decorate: float | None           # seconds, min over fresh applications
-    note: str = ""
+    """Timings of one case.  Candidates: "primal", "hand", and unless srcgrad
+    refused the function, "srcgrad" (calling what `grad` returned) and
+    "plain" (calling its `.generated` function directly)."""
 
-    def ratio(self, seconds: float | None) -> float | None:
-        return None if seconds is None else seconds / self.hand
+    name: str
+    best: dict[str, float]           # seconds per call, min over repeats
+    ratios: dict[str, float]         # candidate / hand, median over repeats
+    decorate: float | None           # CPU seconds, min over fresh applications
+    note: str = ""
 
 
 # --- numbers -------------------------------------------------------------------
@@ -140,18 +142,24 @@ def _timers(funcs: dict[str, Callable[..., Any]], args: tuple) -> dict[str, time
 
 
 def time_interleaved(funcs: dict[str, Callable[..., Any]], args: tuple,
-                     repeats: int = REPEATS) -> dict[str, float]:
-    """Seconds per call of each function, the minimum over interleaved repeats."""
+                     repeats: int = REPEATS) -> dict[str, list[float]]:
+    """Seconds per call of each function in each of `repeats` interleaved
+    repeats (the i-th entries of two lists were measured side by side)."""
     timers = _timers(funcs, args)
     slowest = max(timers.values(), key=lambda t: t.timeit(3))
     number, _ = slowest.autorange()
     number = max(1, int(number * TARGET / max(slowest.timeit(number), 1e-9)))
-    best = {key: math.inf for key in timers}
+    samples: dict[str, list[float]] = {key: [] for key in timers}
     keys = list(timers)
     for r in range(repeats):
         for key in keys[r % len(keys):] + keys[:r % len(keys)]:
-            best[key] = min(best[key], timers[key].timeit(number) / number)
-    return best
+            samples[key].append(timers[key].timeit(number) / number)
+    return samples
+
+
+def paired_ratio(samples: dict[str, list[float]], key: str, reference: str) -> float:
+    """Median over repeats of `key`'s time over `reference`'s in the same repeat."""
+    return statistics.median(k / r for k, r in zip(samples[key], samples[reference]))
 
 
 def fresh_copy(fun: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,15 +172,17 @@ def fresh_copy(fun: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def decoration_time(case: Case, repeats: int = DECORATE_REPEATS) -> float:
-    """Seconds to apply srcgrad to a fresh function (parse to compiled code),
-    the minimum over `repeats` applications with the lowering cache cleared."""
+    """CPU seconds to apply srcgrad to a fresh function (parse to compiled
+    code), the minimum over `repeats` applications with the lowering cache
+    cleared.  CPU time, not wall time: on a shared machine wall time mostly
+    measures the other processes."""
     times = []
     for _ in range(repeats):
         fun = fresh_copy(case.primal)
         lower._CACHE.clear()
-        start = time.perf_counter()
+        start = time.process_time()
         case.build(fun)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 
@@ -190,59 +200,26 @@ def measure(case: Case) -> Row:
     if generated is not None:
         funcs["srcgrad"] = generated
         funcs["plain"] = getattr(generated, "generated", generated)
-    times = time_interleaved(funcs, case.args)
-    return Row(case.name, times["primal"], times["hand"], times.get("srcgrad"), times.get("plain"),
+    samples = time_interleaved(funcs, case.args)
+    return Row(case.name, {key: min(times) for key, times in samples.items()},
+               {key: paired_ratio(samples, key, "hand") for key in samples},
                decoration_time(case) if generated is not None else None, note)
 
 
-# --- reporting -----------------------------------------------------------------
-
-def _us(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1e6:.3f}"
-
-
-def _ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1e3:.2f}"
-
-
-def table(rows: Sequence[Row], limit: float, reference: str = "hand") -> str:
-    """A markdown table of rows; ratios above `limit` are flagged.
-
-    "srcgrad" calls the object `grad` returns, as a user does; "generated"
-    calls the plain generated function inside it (`.generated`), so the
-    difference between the two is the cost of the call mechanism alone."""
-    out = [f"| function | primal µs | {reference} µs | srcgrad µs | srcgrad/{reference} "
-           f"| generated µs | generated/{reference} | decorate ms |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        if row.srcgrad is None:
-            cells = [row.note or "srcgrad: not supported yet"] + ["—"] * 3
-        else:
-            cells = [_us(row.srcgrad), _ratio(row.ratio(row.srcgrad), limit),
-                     _us(row.plain), _ratio(row.ratio(row.plain), limit)]
-        out.append(f"| {row.name} | {_us(row.primal)} | {_us(row.hand)} | {' | '.join(cells)} "
-                   f"| {_ms(row.decorate)} |")
-    return "\n".join(out)
-
-
-def _ratio(value: float, limit: float) -> str:
-    return f"{value:.2f}" + (" ⚠" if value > limit else "")
-
-
-def import_time(repeats: int = 5) -> tuple[float, bool]:
-    """Seconds for ``import srcgrad`` in a fresh interpreter (min of
-    `repeats`), and whether sympy got imported with it."""
-    code = ("import sys, time; t = time.perf_counter(); import srcgrad; "
-            "print(time.perf_counter() - t, 'sympy' in sys.modules)")
-    best, sympy_loaded = math.inf, False
+def import_time(repeats: int = 7) -> tuple[float, float, bool]:
+    """Wall and CPU seconds for ``import srcgrad`` in a fresh interpreter
+    (each the min of `repeats`), and whether sympy got imported with it."""
+    code = ("import sys, time; w, c = time.perf_counter(), time.process_time(); import srcgrad; "
+            "print(time.perf_counter() - w, time.process_time() - c, 'sympy' in sys.modules)")
+    wall = cpu = math.inf
+    sympy_loaded = False
     for _ in range(repeats):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                             cwd=_repo_root(), env=None).stdout.split()
-        best = min(best, float(out[0]))
-        sympy_loaded |= out[1] == "True"
-    return best, sympy_loaded
+                             cwd=_repo_root()).stdout.split()
+        wall, cpu = min(wall, float(out[0])), min(cpu, float(out[1]))
+        sympy_loaded |= out[2] == "True"
+    return wall, cpu, sympy_loaded
 
 
 def _repo_root() -> str:
-    import os
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,20 +1,19 @@
 """From a user's function to a compiled transformed function.
 
-`Transformed` is what `grad`, `value_and_grad`, `jvp`, `jacobian` and
-`hessian` return.  Each instance gets its own small subclass whose
-``__call__`` *is* the generated function (a staticmethod), so calling it costs
-what calling a plain function costs: no wrapper frame, no tracing.  It keeps
-the IR it was generated from (`.fn_ir`), so transformations compose at the IR
-level: ``grad(grad(f))`` differentiates the optimised IR of ``grad(f)``.
+`grad`, `value_and_grad`, `jvp`, `jacobian` and `hessian` return the
+generated function itself, with its source, IR and recipe as attributes
+(`Transformed` describes them), so calling it costs what calling a plain
+Python function costs: no wrapper, no tracing.  It keeps the IR it was
+generated from (`.fn_ir`), so transformations compose at the IR level:
+``grad(grad(f))`` differentiates the optimised IR of ``grad(f)``.
 """
 from __future__ import annotations
 
-import functools
 import inspect
-import importlib
-import sys
+import types
 from typing import Any, Callable, Sequence
 
+from . import generated
 from .codegen.emit import compile_module, emit_module
 from .errors import ArgumentError
 from .frontend.lower import lower_function
@@ -23,14 +22,22 @@ from .ir.printer import format_function
 from .passes import optimize
 
 
-class Transformed:
-    """A generated function plus everything needed to read, check and rebuild it.
+class _TransformedType(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return getattr(obj, "__srcgrad_transform__", None) is not None
+
+
+class Transformed(metaclass=_TransformedType):
+    """What `grad` and friends return: the generated function itself, with
+    everything needed to read, check and rebuild it as attributes.
+    (``isinstance(df, Transformed)`` is true of every such function.)
 
     Attributes: ``source`` (the generated module's text), ``ir`` (IR listings:
     the primal and the optimised result), ``fn_ir`` (the optimised IR),
-    ``primal_ir``, ``argnums`` (resolved to indices), ``transform`` (its
-    kind), ``__wrapped__`` (the user's function), ``generated`` (the plain
-    generated function).
+    ``primal_ir``, ``argnums``, ``transform`` (its kind), ``__wrapped__`` (the
+    user's function), ``generated`` (the same function without ``__wrapped__``,
+    so `inspect.getsource` shows generated code), ``module``.
+    Pickled by reference (see `srcgrad.generated`).
     """
 
     source: str
@@ -41,63 +48,6 @@ class Transformed:
     transform: str
     recipe: tuple
 
-    def __repr__(self) -> str:
-        return f"<srcgrad {self.transform} of {getattr(self.__wrapped__, '__qualname__', '?')}>"
-
-    def __reduce__(self):
-        """Pickled by reference, regenerated on load: by qualified name when
-        this very object is what its module holds under that name (``@grad``
-        on a module-level function), else as the recipe that made it (the
-        transform, the user's function -- itself pickled by reference -- and
-        the options).  Either way the receiving process needs the user's
-        module importable, and runs srcgrad on it, never generated code
-        shipped as text."""
-        if _reachable(self.__module__, self.__qualname__) is self:
-            return (_load_global, (self.__module__, self.__qualname__))
-        return (_rebuild, self.recipe)
-
-    def __copy__(self) -> "Transformed":
-        return self  # immutable: a copy is the same function
-
-    def __deepcopy__(self, memo: dict) -> "Transformed":
-        return self
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        # not a method: looked up on a class it stays the same function
-        return self
-
-
-def _reachable(module_name: Any, qualname: Any) -> Any:
-    """What `module_name`.`qualname` refers to now, or None (module not
-    importable by that name, e.g. a file loaded from a path)."""
-    if not isinstance(module_name, str) or not isinstance(qualname, str) or "<locals>" in qualname:
-        return None
-    module = sys.modules.get(module_name)
-    if module is None:
-        try:
-            module = importlib.import_module(module_name)
-        except Exception:  # noqa: BLE001 - any import failure means "not by reference"
-            return None
-    return _lookup_qualname(module, qualname)
-
-
-def _lookup_qualname(module: Any, qualname: str) -> Any:
-    obj = module
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def _load_global(module: str, qualname: str) -> Any:
-    return _lookup_qualname(importlib.import_module(module), qualname)
-
-
-def _rebuild(transform: str, fun: Any, options: dict) -> Any:
-    from . import api
-    return getattr(api, transform)(fun, **options)
-
 
 def primal_ir(fun: Any, registry: Any = None) -> Function:
     """The IR a transformation starts from: an already transformed function's
@@ -105,6 +55,9 @@ def primal_ir(fun: Any, registry: Any = None) -> Function:
     as in JAX), or the lowered source of a user's function."""
     if isinstance(fun, Transformed):
         return fun.fn_ir
+    if inspect.ismethod(fun):
+        raise ArgumentError(f"{fun.__qualname__} is a bound method: srcgrad differentiates plain functions "
+                            f"(define it at module level and pass what it reads from self as arguments)")
     prim = _as_primitive(fun, registry)
     if prim is not None:
         return _primitive_function(prim, fun)
@@ -169,27 +122,34 @@ def resolve_argnums(fn: Function, argnums: Any) -> tuple[tuple[int, ...], bool]:
 
 
 def build(fun: Any, transform: str, fn_ir: Function, options: dict, docstring: str) -> Transformed:
-    """Optimise `fn_ir`, generate and compile its code, wrap it."""
+    """Optimise `fn_ir`, generate and compile its code, and return the
+    compiled function with its attributes (see `Transformed`)."""
     fn_ir = optimize(fn_ir)
     module = emit_module(fn_ir, docstring)
     user_fn = original(fun)
     code = getattr(user_fn, "__code__", None)
     origin = f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}" if code else "?"
-    generated = compile_module(module, origin)
-    cls = type(f"{transform}_{fn_ir.name}", (Transformed,), {"__call__": staticmethod(generated)})
-    obj = cls.__new__(cls)
-    functools.update_wrapper(obj, user_fn)
-    obj.__wrapped__ = fun
-    obj.generated = generated
-    obj.source = module.source
-    obj.module = module
-    obj.fn_ir = fn_ir
-    obj.primal_ir = primal_ir(fun)
-    obj.ir = f"# primal\n{format_function(obj.primal_ir)}\n\n# {transform} (optimised)\n{format_function(fn_ir)}"
-    obj.transform = transform
-    obj.recipe = (transform, fun, options)
-    obj.argnums = options.get("argnums")
-    return obj
+    fn = compile_module(module, origin)
+    fn.__name__ = getattr(user_fn, "__name__", fn.__name__)
+    fn.__doc__ = getattr(user_fn, "__doc__", None)
+    fn.__wrapped__ = fun
+    fn.__srcgrad_transform__ = transform
+    # the same code without __wrapped__, which inspect.getsource would follow
+    fn.generated = types.FunctionType(fn.__code__, fn.__globals__, fn.__code__.co_name, fn.__defaults__)
+    fn.source = module.source
+    fn.module = module
+    fn.fn_ir = fn_ir
+    fn.primal_ir = primal_ir(fun)
+    fn.ir = f"# primal\n{format_function(fn.primal_ir)}\n\n# {transform} (optimised)\n{format_function(fn_ir)}"
+    fn.transform = transform
+    fn.recipe = (transform, fun, options)
+    fn.argnums = options.get("argnums")
+    recipe = generated.recipe_text(transform, fun, options)
+    if recipe is not None:
+        fn.__srcgrad_recipe__ = recipe
+        fn.__module__ = generated.__name__
+        fn.__qualname__ = generated.register(fn, recipe)
+    return fn
 
 
 def describe_argnums(fn: Function, indices: Sequence[int]) -> str:

@@ -178,6 +178,15 @@ def nested_loops(x, n):
     return s
 
 
+def state_updated_in_outer_and_inner_loop(x, y):
+    v = x
+    for i in range(3):
+        v = 0.5 * v + x
+        for j in range(3):
+            v = 0.5 * v + x * y
+    return v + x
+
+
 def triangular_loops(x, y):
     s = 0.0
     for i in range(4):
@@ -242,6 +251,38 @@ def while_returns(x):
     return -x
 
 
+def while_true_return(x):
+    while True:
+        x = x * 1.5 + 0.1
+        if x > 3.0:
+            return x * x
+
+
+def nested_while_break(x):
+    s = 0.0
+    i = 0
+    while i < 4:
+        j = 0
+        while True:
+            j += 1
+            s = s + math.sin(x * j) * i
+            if j >= i:
+                break
+        i += 1
+    return s
+
+
+def continue_in_while(x):
+    k = 0
+    s = 0.0
+    while k < 6:
+        k += 1
+        if k % 2 == 0:
+            continue
+        s = s + math.sin(x * k)
+    return s
+
+
 # --- break, continue, return inside loops ----------------------------------------------
 
 def break_on_data(x, n):
@@ -298,6 +339,17 @@ def break_inner_loop(x):
                 break
             s = s + math.sin(x * (j + 1))
     return s
+
+
+def break_and_continue(x):
+    s = 0.0
+    for i in range(10):
+        if i % 3 == 0:
+            continue
+        s = s + x * i
+        if s > 4.0:
+            break
+    return s * x
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -397,6 +449,60 @@ def index_with_loop_index(x, y):
     for i in range(4):
         if vals[i] > 0.0:
             s = s + vals[i] * vals[3 - i]
+    return s
+
+
+def comprehension_over_table(x):
+    ys = [c * x * x for c in COEFFS]
+    return sum(ys)
+
+
+def iterate_local_list(x, y):
+    vals = [x, y, x * y]
+    s = 0.0
+    for v in vals:
+        s = s * 0.5 + math.sin(v)
+    return s
+
+
+def enumerate_and_zip_local_list(x, y):
+    vals = [x, y, x * y]
+    s = 0.0
+    for i, v in enumerate(vals):
+        s = s + i * v * v
+    for v, c in zip(vals, COEFFS):
+        s = s + c * v
+    return s
+
+
+def nested_lists(x, y):
+    m = [[x, y], [y * 2.0, x * x]]
+    return m[0][1] * m[1][1] + m[1][0]
+
+
+def list_index_in_runtime_loop(x, y, n):
+    vals = [x, y, x * y]
+    s = 0.0
+    for i in range(n):
+        s = s + vals[i % 3] * s + vals[i % 3]
+    return s
+
+
+def list_built_in_branches(x, y):
+    if x > y:
+        vals = [x, y]
+    else:
+        vals = [y, x * 2.0]
+    return vals[0] * vals[1] + vals[0]
+
+
+def appended_list_read_in_runtime_loop(x, n):
+    ys = []
+    for k in range(3):
+        ys.append(x ** (k + 1))
+    s = 0.0
+    for i in range(n):
+        s = s + ys[i % 3] * s + 0.1
     return s
 
 
@@ -506,6 +612,7 @@ CASES: list[Case] = [
     Case(enumerate_table, ((0.3,), (1.7,))),
     Case(zip_tables, ((0.3,), (-1.2,))),
     Case(nested_loops, ((0.4, 4), (0.4, 0), (-0.9, 2))),
+    Case(state_updated_in_outer_and_inner_loop, ((0.3, 1.1), (-0.8, 0.4))),
     Case(triangular_loops, ((0.6, 1.3), (-1.2, 0.4))),
     Case(loop_with_branch, ((0.3, 6), (1.2, 5), (-0.4, 3))),
     Case(while_counter, ((0.4, 5), (0.4, 0), (-2.0, 2))),
@@ -513,7 +620,11 @@ CASES: list[Case] = [
     Case(while_true_break, ((0.3,), (-2.0,))),
     Case(while_data_break, ((0.5, 0.4), (3.5, 0.4), (-1.0, 1.1))),
     Case(while_returns, ((0.6,), (3.5,), (-9.0,))),
+    Case(while_true_return, ((0.7,), (2.7,))),
+    Case(nested_while_break, ((0.7,), (-1.3,))),
+    Case(continue_in_while, ((0.7,), (-0.4,))),
     Case(break_on_data, ((0.9, 10), (0.1, 6), (0.9, 0))),
+    Case(break_and_continue, ((0.7,), (0.2,))),
     Case(continue_on_index, ((1.1,), (-0.7,)), hand=_hand_continue_on_index),
     Case(continue_on_data, ((0.6,), (1.3,))),
     Case(return_in_loop, ((0.5,), (0.01,), (6.0,))),
@@ -529,6 +640,13 @@ CASES: list[Case] = [
     Case(tuples_and_indexing, ((0.7, 1.3), (-0.5, 0.2))),
     Case(comprehension_over_range, ((0.7,), (-1.6,))),
     Case(index_with_loop_index, ((0.7, 1.3), (-0.5, 0.9), (1.1, -0.6), (-0.3, -0.8))),
+    Case(comprehension_over_table, ((0.7,), (-1.1,))),
+    Case(iterate_local_list, ((0.7, 1.3), (-0.5, 0.2))),
+    Case(enumerate_and_zip_local_list, ((0.7, 1.3), (-0.5, 0.2))),
+    Case(nested_lists, ((0.7, 1.3), (-0.5, 0.2))),
+    Case(list_index_in_runtime_loop, ((0.7, 0.3, 5), (-0.4, 0.9, 2))),
+    Case(list_built_in_branches, ((0.7, 0.3), (0.3, 0.7))),
+    Case(appended_list_read_in_runtime_loop, ((0.7, 4), (-0.6, 6))),
     Case(swap_in_loop, ((0.3, 0.6, 5), (-0.2, 1.1, 0)), hand=_hand_swap),
     Case(rotate_three, ((0.3, 0.6, 0.9), (-0.7, 0.4, 1.2))),
     Case(int_counter_mixed, ((0.5,), (1.5,))),

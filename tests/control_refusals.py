@@ -60,6 +60,9 @@ class Scaler:
     def scale(self, x):
         return self.factor * x
 
+    def twice(self, x):
+        return 2.0 * x
+
     @staticmethod
     def static_scale(x):
         return 2.0 * x

@@ -163,3 +163,22 @@ def branch_in_loop_overwrites(x):
         else:
             x = math.cos(x)
     return x
+
+
+def while_nested_in_for(x, n):
+    for i in range(2):
+        k = 0
+        while k < n:
+            k = k + 1
+        x = x * 2.0
+    return x
+
+
+def while_after_returning_loop(x, n):
+    for i in range(3):
+        if x > 0.5:
+            return x
+    k = 0
+    while k < n:
+        k = k + 1
+    return x * 2.0

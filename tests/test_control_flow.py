@@ -14,7 +14,6 @@ boundary (the lines executed are the same at every stencil point).
 """
 from __future__ import annotations
 
-import inspect
 import math
 import random
 import re
@@ -31,15 +30,11 @@ from .control_support import (FD_ABS, FD_REL, HAND_ABS, HAND_REL, VALUE_ABS, VAL
                               assert_gradient_matches_fd, float_argnums, imports_of, mismatches)
 from .reference import central_difference
 
-# Bugs these tests found in srcgrad, reported to the lead; each known failure
-# is a strict xfail, so a fix shows up as an XPASS to remove from here.
-BUGS = {
-    "int_state": "forward mode drops the tangent of loop state that starts as an int (k = 0)",
-}
-KNOWN_FAILURES = {
-    ("jvp", "int_counter_mixed-1"): "int_state",
-    ("hessian", "int_counter_mixed-1"): "int_state",
-}
+# Bugs these tests found in srcgrad, reported to the lead: corpus function ->
+# (what is wrong, the tests it fails, at which of its points).  Each is a
+# strict xfail, so a fix shows up as an XPASS: then delete the entry.
+DERIVATIVE_TESTS = ("gradient", "argnum_alone", "value_and_grad", "jvp", "hessian", "grad_of_grad")
+KNOWN_FAILURES: dict[str, tuple[str, tuple[str, ...], tuple[int, ...]]] = {}
 
 
 def points(test: str = "", hand_only: bool = False) -> list:
@@ -48,11 +43,10 @@ def points(test: str = "", hand_only: bool = False) -> list:
     for case in corpus.CASES:
         if hand_only and case.hand is None:
             continue
+        reason, tests, failing = KNOWN_FAILURES.get(case.fn.__name__, ("", (), ()))
         for k, point in enumerate(case.points):
-            id_ = f"{case.fn.__name__}-{k}"
-            bug = KNOWN_FAILURES.get((test, id_))
-            marks = [pytest.mark.xfail(strict=True, reason=BUGS[bug])] if bug else []
-            params.append(pytest.param(case, point, id=id_, marks=marks))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if test in tests and k in failing else []
+            params.append(pytest.param(case, point, id=f"{case.fn.__name__}-{k}", marks=marks))
     return params
 
 
@@ -61,7 +55,9 @@ def points(test: str = "", hand_only: bool = False) -> list:
 @pytest.mark.parametrize("case, point", points("gradient"))
 def test_gradient_matches_finite_differences(case: corpus.Case, point: tuple) -> None:
     argnums = float_argnums(point)
-    assert_gradient_matches_fd(case.fn, grad(case.fn, argnums=argnums), point, argnums)
+    df = grad(case.fn, argnums=argnums)
+    assert_gradient_matches_fd(case.fn, df, point, argnums)
+    assert imports_of(df.source) <= {"math"}, df.source
 
 
 @pytest.mark.parametrize("case, point", points("argnum_alone"))
@@ -132,12 +128,6 @@ def test_grad_of_grad_matches_differences_of_the_gradient(case: corpus.Case, poi
 
 # --- generated code ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", corpus.CASES, ids=lambda c: c.fn.__name__)
-def test_generated_code_imports_only_math(case: corpus.Case) -> None:
-    source = grad(case.fn, argnums=float_argnums(case.points[0])).source
-    assert imports_of(source) <= {"math"}, source
-
-
 def test_tape_is_a_list_named_after_what_it_holds() -> None:
     source = grad(corpus.repeated_map).source
     assert "x_tape = []" in source and "x_tape.append(x)" in source and "x_tape.pop()" in source, source
@@ -204,8 +194,3 @@ def test_every_corpus_function_is_a_case_or_a_helper_of_one() -> None:
               for name, _ in executed_lines(case.fn, point)}
     unused = [f.__name__ for f in corpus_functions() if f.__name__ not in called]
     assert not unused, unused
-
-
-def test_helpers_and_cases_are_plain_module_level_functions() -> None:
-    for case in corpus.CASES:
-        assert inspect.isfunction(case.fn) and case.fn.__qualname__ == case.fn.__name__

@@ -44,33 +44,57 @@ def _branch(ctx: CodegenContext, region: Any, out_names: list[str]) -> list[ast.
     candidates = [(name, r) for r, name in zip(region.results, out_names)
                   if isinstance(r, Var) and r in defined and counts[r] == 1 and r not in ctx.namer.names]
     plan = plan_region(region, {r for _, r in candidates})
-    stmts = region_statements(ctx, region, plan)
-    _write_in_place(ctx, region, plan, candidates, stmts)
+    stmts = _emit_with_results_in_place(ctx, region, plan, candidates)
     pending = [(n, r) for n, r in zip(out_names, region.results) if ctx.name_of(r) != n]
     return stmts + _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
 
 
-def _write_in_place(ctx: CodegenContext, region: Any, plan: RegionPlan, candidates: list,
-                    stmts: list[ast.stmt]) -> None:
-    """Let a result computed in `region` be written straight to the name it
-    must end up in (``x = f(x)`` rather than ``t = f(x); ...; x = t``).
+def _emit_with_results_in_place(ctx: CodegenContext, region: Any, plan: RegionPlan,
+                                candidates: list) -> list[ast.stmt]:
+    """Emit `region`, writing results computed in it straight to the names
+    they must end up in (``x = f(x)`` rather than ``t = f(x); ...; x = t``)
+    where that is safe.
 
-    Decided after the region's code exists, against final names: the target
-    name may by then hold several values of this region (the carried input,
-    the output of a nested loop that took it over); all of them must be read
-    for the last time no later than where the result is computed.  The
-    result's own name is unique, so renaming it in the emitted code is safe.
+    A name may hold several values of the region (the carried input, a branch
+    parameter standing for it); a result may take it only if all of those are
+    read for the last time where the result is computed, or before:
+
+    * a result of a plain statement is renamed after the region is emitted,
+      when every name is final (the statement reads its operands before it
+      writes; its temporary name is unique, so renaming it is safe);
+    * a result of a conditional is named before, so that its branches see the
+      name and order their own writes; the name is reserved meanwhile, so no
+      loop before it in the region takes it over;
+    * a result of a loop keeps its own name.
     """
     top_level = list(region.params) + [o for e in region.eqns for o in e.outs]
+
+    def free_at(name: str, r: Var) -> bool:
+        holders = [v for v in top_level if v is not r and ctx.existing_name(v) == name]
+        return all(plan.last_use.get(v, -1) <= plan.definer[r] for v in holders)
+
+    reserved = []
+    for name, r in candidates:
+        definer = region.eqns[plan.definer[r]]
+        if definer.prim.hooks.get("results_named_before") and name not in ctx.reserved and free_at(name, r):
+            ctx.namer.fix(r, name)
+            reserved.append(name)
+    ctx.reserved.update(reserved)
+    try:
+        stmts = region_statements(ctx, region, plan)
+    finally:
+        ctx.reserved.difference_update(reserved)
     for name, r in candidates:
         current = ctx.namer.names.get(r)
-        if current is None or current == name:
+        definer = region.eqns[plan.definer[r]]
+        if current is None or current == name or definer.regions:
             continue
-        holders = [v for v in top_level if v is not r and ctx.namer.names.get(v) == name]
-        if all(plan.last_use.get(v, -1) <= plan.definer[r] for v in holders):
+        shared = any(n == current and v is not r for v, n in ctx.namer.names.items())
+        if not shared and free_at(name, r):
             _rename(stmts, current, name)
             ctx.namer.names[r] = name
             ctx.namer.taken.discard(current)     # no longer used anywhere: free for later values
+    return stmts
 
 
 def _rename(stmts: list[ast.stmt], old: str, new: str) -> None:
@@ -118,6 +142,8 @@ def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> li
         reusable = (isinstance(a, Var) and arg_counts[a] == 1 and plan.dead_after(a, index)
                     and a not in ctx.aliases and a not in ctx.inlined)
         name = ctx.name_of(a) if reusable else None
+        if name in ctx.reserved:        # a later result of this region is to be written there
+            name = None
         if name is None or name in names:
             name = ctx.namer.name(o)
             stmts.append(ast.Assign(targets=[_name(name, True)], value=ctx.atom(a), lineno=0))
@@ -142,8 +168,7 @@ def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> li
         used = any(loop_index in e.args for e in body.eqns) or loop_index in body.results
         ctx.namer.fix(loop_index, ctx.namer.name(loop_index) if used and loop_index.hint else
                       (ctx.namer.name(loop_index, "i") if used else "_"))
-    inner = region_statements(ctx, body, bplan)
-    _write_in_place(ctx, body, bplan, candidates, inner)
+    inner = _emit_with_results_in_place(ctx, body, bplan, candidates)
     pending = [(n, r) for n, _, r in slots if ctx.name_of(r) != n]
     inner += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
     if code_name is not None:
@@ -197,6 +222,7 @@ def emit_const_index(ctx: CodegenContext, eqn: Eqn) -> ast.expr:
 
 
 COND.hooks["emit_stmt"] = emit_cond
+COND.hooks["results_named_before"] = True
 for _loop in (FOR_RANGE, WHILE_LOOP):
     _loop.hooks["emit_stmt"] = emit_loop
     _loop.hooks["pinned_args"] = lambda eqn: LoopParts.of(eqn).free

@@ -36,6 +36,9 @@ class CodegenContext:
     # (role, line) of the comment heading the code being emitted, so a nested
     # block does not repeat its parent's comment
     heading: tuple | None = None
+    # names that results of the regions being emitted will be written to
+    # (see codegen.control): loops must not take them over meanwhile
+    reserved: set[str] = field(default_factory=set)
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
@@ -74,6 +77,13 @@ class CodegenContext:
         if not isinstance(atom, Var) or atom in self.inlined:
             return None
         return self.namer.name(atom)
+
+    def existing_name(self, atom: Atom) -> str | None:
+        """The Python name `atom` already has here (through aliases), without
+        allocating one."""
+        while isinstance(atom, Var) and atom in self.aliases:
+            atom = self.aliases[atom]
+        return self.namer.names.get(atom) if isinstance(atom, Var) and atom not in self.inlined else None
 
     def store(self, var: Var, fallback: str = "t") -> ast.Name:
         return ast.Name(id=self.namer.name(var, fallback), ctx=ast.Store())

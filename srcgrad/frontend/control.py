@@ -276,8 +276,12 @@ class ControlFlowLowering:
             return self.lower_for(stmt)
         return self.lower_while(stmt)
 
-    def carried_names(self, body: list[ast.stmt], exclude: set[str]) -> list[str]:
-        names = [n for n in assigned_names(body) if n not in exclude]
+    def carried_names(self, body: list[ast.stmt], targets: set[str]) -> list[str]:
+        """Names the loop carries: those it assigns that have a value before
+        it.  The loop variable is one of them when it has a value before the
+        loop: after it, it holds its last value, as in Python (one with no
+        value before stays unbound after, since the loop may not run)."""
+        names = list(dict.fromkeys(sorted(targets) + assigned_names(body)))
         for n in names:
             if n in self.env and isinstance(self.env[n], tuple):
                 raise self.fail(f"the sequence {n!r} is reassigned inside a loop whose length is only known "
@@ -372,7 +376,10 @@ class ControlFlowLowering:
         value = unflatten(low["ret_shape"], outs[:n_ret]) if n_ret else None
         for n, v in zip(carried, outs[n_ret:]):
             self.env[n] = v
-        kinds_after = {"normal"} | ({"return"} if "return" in low["exits"] else set())
+        # `while True:` ends only through break or return
+        endless = iteration is None and low["cond_result"] == [Const(True)]
+        falls_out = not endless or "break" in low["exits"]
+        kinds_after = ({"normal"} if falls_out else set()) | ({"return"} if "return" in low["exits"] else set())
         return Outcome(frozenset(kinds_after), code if "return" in kinds_after else None, value)
 
     def unroll(self, stmt: ast.For, items: list[Any]) -> Outcome:

@@ -22,7 +22,7 @@ from ..ir.builder import Builder
 from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
 from ..primitives.composites import COMPOSITES
-from .control import ControlFlowLowering, flatten, structure
+from .control import ControlFlowLowering, assigned_names, flatten, structure
 from .resolve import MISSING, Scope, is_number
 from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
@@ -97,6 +97,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         params = tuple(Var(hint=a.arg) for a in args.args)
         for p in params:
             self.env[p.hint] = p
+        # As in Python, a name assigned anywhere in the function is local to
+        # all of it: where it has no value, it is unbound, never a global.
+        self.local_names = set(assigned_names(node.body)) | {p.hint for p in params}
         body = node.body
         if ast.get_docstring(node) is not None:
             body = body[1:]
@@ -220,9 +223,17 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         return self.constant_value(self.global_object(name, node), name, node)
 
     def global_object(self, name: str, node: ast.AST) -> Any:
+        if name in self.local_names:
+            raise self.fail(f"{name!r} may be used before it is assigned: it is a local variable with no "
+                            f"value on some path here (assigned only in some branches, or only by a loop "
+                            f"that may not run); Python would raise UnboundLocalError", node)
         obj = self.scope.lookup(name)
         if obj is MISSING:
             raise self.fail(f"name {name!r} is not defined", node)
+        if self.scope.is_closure(name) and isinstance(obj, (list, dict, set)):
+            raise self.fail(f"{name!r} is a {type(obj).__name__} from an enclosing function: mutable state "
+                            f"srcgrad would freeze when grad is applied; pass its values as arguments or "
+                            f"use a module-level tuple", node)
         return obj
 
     def constant_value(self, obj: Any, name: str, node: ast.AST) -> Value:
@@ -393,7 +404,7 @@ def lower_function(func: Any, registry: Any = None) -> Function:
     hit = _CACHE.get(key)
     if hit is not None and hit[0] is func:
         return hit[1]
-    if func in _IN_PROGRESS:
+    if func in _IN_PROGRESS:      # only reached for the function grad was applied to
         raise UnsupportedSyntaxError(
             f"{func.__qualname__}() calls itself (directly or through helpers): recursion is not supported; "
             f"write it with a loop", _IN_PROGRESS[func])

@@ -140,7 +140,7 @@ class SequenceLowering:
         builds_sequence = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                               and n.func.attr == "append" for n in ast.walk(stmt))
         it = stmt.iter
-        if builds_sequence or self._static_iterable(it):
+        if builds_sequence or self._static_iterable(it) or isinstance(it, (ast.Tuple, ast.List)):
             return Iteration(unroll=self.static_items(it, stmt))
         names = set(_targets(stmt.target))
         if isinstance(it, ast.Call) and not self._is_local(it.func):
@@ -243,8 +243,11 @@ class SequenceLowering:
     # --- calls to the user's own functions ---------------------------------------
 
     def call_user_function(self, fn: types.FunctionType, node: ast.Call) -> Any:
-        from .lower import lower_function
+        from .lower import _IN_PROGRESS, lower_function
         name = ast.unparse(node.func)
+        if fn in _IN_PROGRESS:
+            raise self.fail(f"{name}() is called recursively (directly or through helpers): recursion is "
+                            f"not supported; write it with a loop", node)
         try:
             callee = lower_function(fn, self.registry)
         except SrcGradError:

@@ -14,7 +14,9 @@ from .signs import propagate_signs
 from .simplify import simplify
 from .util import fingerprint
 
-PIPELINE = (propagate_into_regions, constant_fold, simplify, propagate_signs, copy_propagation, common_subexpressions, dead_code)
+# signs before simplify: the negations it moves out are absorbed in the same round
+PIPELINE = (propagate_into_regions, constant_fold, propagate_signs, simplify, copy_propagation,
+            common_subexpressions, dead_code)
 # run once, on the result: they enable no further rewrites
 FINISH = (float_constants,)
 

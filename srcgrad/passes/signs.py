@@ -8,7 +8,8 @@ turns ``x + -(p)`` into ``x - p``).  Two signs on one product cancel.  A sign
 is only moved when every reader of the product absorbs it, or, in derivative
 code, when the product is the negation's only reader (the sign then moves to
 the outside, ``-(dy * s)`` rather than ``dy * -s``), so no negation is ever
-added.
+added.  A product with a constant operand is left to simplification, which
+folds the sign into the constant (``2 * -s -> -2 * s``).
 
 Before::
 
@@ -87,7 +88,7 @@ def _region(region: Region) -> Region:
         if eqn.prim.hooks.get("negation"):
             negated[eqn.outs[0]] = eqn.args[0]
             negation = eqn.prim
-        elif eqn.prim.hooks.get("odd") and not nested(eqn):
+        elif eqn.prim.hooks.get("odd") and not nested(eqn) and all(isinstance(a, Var) for a in eqn.args):
             signed = [a for a in eqn.args if isinstance(a, Var) and a in negated]
             signs, out = len(signed), eqn.outs[0]
             if signs and (signs % 2 == 0 or readers.absorb(out)

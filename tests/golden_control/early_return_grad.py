@@ -1,0 +1,24 @@
+# grad(early_return), from tests/golden_control_cases.py:
+#
+#   24 | def early_return(x):
+#   25 |     if x < 0.0:
+#   26 |         return -2.0 * x
+#   27 |     y = x * x
+#   28 |     return math.sqrt(y + 1.0)
+
+import math
+
+
+def grad_early_return(x):
+    """Gradient of early_return() with respect to x."""
+    # backward of line 25: if x < 0.0:
+    if x < 0.0:
+        dx = -2.0
+    else:
+        y = x * x
+        # backward of line 28: return math.sqrt(y + 1.0)
+        dy = 0.5 / math.sqrt(y + 1.0)
+        # backward of line 27: y = x * x
+        t = dy * x
+        dx = t + t
+    return dx
