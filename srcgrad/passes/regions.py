@@ -52,12 +52,31 @@ def _bind(region: Region, constants: dict[int, Const]) -> Region:
 
 
 def _propagate_cond(eqn: Eqn, subst: Substitution) -> Eqn:
+    eqn = _pass_through_outputs(eqn, subst)
     constants = {k: a for k, a in enumerate(eqn.args[1:]) if isinstance(a, Const)}
     if not constants:
         return eqn
     params = tuple((key, _bind(eqn.param(key), constants)) for key in ("then", "else"))
     args = (eqn.args[0],) + tuple(a for k, a in enumerate(eqn.args[1:]) if k not in constants)
     return eqn.replace(args=args, params=params)
+
+
+def _pass_through_outputs(eqn: Eqn, subst: Substitution) -> Eqn:
+    """An output both branches return unchanged from the same input is that
+    input: it need not go through the conditional."""
+    then_r, else_r = eqn.param("then"), eqn.param("else")
+    same = {}
+    for j, (a, b) in enumerate(zip(then_r.results, else_r.results)):
+        if a in then_r.params and b in else_r.params and then_r.params.index(a) == else_r.params.index(b):
+            same[j] = eqn.args[1 + then_r.params.index(a)]
+    if not same:
+        return eqn
+    for j, arg in same.items():
+        subst[eqn.outs[j]] = arg
+    keep = [j for j in range(len(eqn.outs)) if j not in same]
+    params = tuple((key, Region(r.params, r.eqns, tuple(r.results[j] for j in keep)))
+                   for key, r in (("then", then_r), ("else", else_r)))
+    return eqn.replace(outs=tuple(eqn.outs[j] for j in keep), params=params)
 
 
 def _propagate_loop(eqn: Eqn, subst: Substitution) -> Eqn:

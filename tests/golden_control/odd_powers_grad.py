@@ -11,7 +11,6 @@
 def grad_odd_powers(x):
     """Gradient of odd_powers() with respect to x."""
     # backward of line 82: for i in range(6):
-    ds = 1.0
     dx = 0.0
     for i in reversed(range(6)):
         # backward of line 83: if i % 2 == 0:
@@ -19,6 +18,6 @@ def grad_odd_powers(x):
             dx_1 = 0.0
         else:
             # backward of line 85: s += x ** i
-            dx_1 = ds * (i * x ** (i - 1))
+            dx_1 = i * x ** (i - 1)
         dx = dx + dx_1
     return dx

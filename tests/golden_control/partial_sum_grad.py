@@ -25,7 +25,6 @@ def grad_partial_sum(x, n):
         if exit_1 >= 2:
             break
     # backward of line 54: for i in range(n):
-    ds = 1.0
     dx = 0.0
     for i_1 in reversed(range(iterations)):
         s_1 = s_tape.pop()
@@ -34,6 +33,6 @@ def grad_partial_sum(x, n):
             dx_1 = 0.0
         else:
             # backward of line 57: s = s + x * i
-            dx_1 = ds * i_1
+            dx_1 = float(i_1)
         dx = dx + dx_1
     return dx
