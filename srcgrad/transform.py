@@ -56,8 +56,12 @@ def primal_ir(fun: Any, registry: Any = None) -> Function:
     if isinstance(fun, Transformed):
         return fun.fn_ir
     if inspect.ismethod(fun):
-        raise ArgumentError(f"{fun.__qualname__} is a bound method: srcgrad differentiates plain functions "
-                            f"(define it at module level and pass what it reads from self as arguments)")
+        from .errors import UnsupportedSyntaxError
+        from .frontend.source import read_source
+        source = read_source(fun.__func__)
+        raise UnsupportedSyntaxError(
+            f"{fun.__qualname__} is a bound method: srcgrad differentiates plain functions (define it at "
+            f"module level and pass what it reads from self as arguments)", source.location(source.node))
     prim = _as_primitive(fun, registry)
     if prim is not None:
         return _primitive_function(prim, fun)

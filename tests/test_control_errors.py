@@ -141,9 +141,6 @@ def test_every_transformation_refuses_when_applied(refusal: Refusal, transform: 
     assert any(in_source_of(f, info.value) for f in (refusal.fn, refusal.where) if f is not None), str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="grad of a bound method that does not read `self` is accepted: it "
-                                       "differentiates with respect to `self` and fails with TypeError when "
-                                       "called as the method is called")
 def test_bound_method_is_refused_when_grad_is_applied() -> None:
     with pytest.raises(SrcGradError) as info:
         grad(R.SCALER.twice)
