@@ -77,9 +77,12 @@ def test_gradient_at_large_trip_counts_is_still_right() -> None:
 
 
 def tapes(source: str) -> dict[str, tuple[int, int]]:
-    """Tape name -> (number of appends, number of pops) in generated source."""
+    """Tape name -> (number of appends, number of backward reads) in generated
+    source; a backward loop reads its tape with ``.pop()`` or by walking
+    ``reversed(tape)``."""
     names = set(re.findall(r"\b(\w+_tape)\s*=\s*\[\]", source))
-    return {t: (source.count(f"{t}.append("), source.count(f"{t}.pop()")) for t in names}
+    return {t: (source.count(f"{t}.append("), source.count(f"{t}.pop()") + source.count(f"reversed({t})"))
+            for t in names}
 
 
 def test_one_value_per_iteration_on_the_tape() -> None:

@@ -127,7 +127,7 @@ def _range_call(ctx: CodegenContext, bounds: tuple, reverse: bool) -> ast.expr:
     else:
         args = [start, stop, step]
     call = ast.Call(func=_name("range"), args=[ctx.atom(a) for a in args], keywords=[])
-    return ast.Call(func=_name("reversed"), args=[call], keywords=[]) if reverse else call
+    return _reversed(call) if reverse else call
 
 
 def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
@@ -164,23 +164,71 @@ def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> li
     candidates = [(name, r) for name, _, r in slots if isinstance(r, Var) and r in defined and counts[r] == 1
                   and r not in ctx.namer.names]
     bplan = plan_region(body, {r for _, r in candidates})
-    if loop_index is not None:
-        used = any(loop_index in e.args for e in body.eqns) or loop_index in body.results
-        ctx.namer.fix(loop_index, ctx.namer.name(loop_index) if used and loop_index.hint else
-                      (ctx.namer.name(loop_index, "i") if used else "_"))
+    header = _walked(ctx, eqn, parts, names) if parts.indexed else None
     inner = _emit_with_results_in_place(ctx, body, bplan, candidates)
     pending = [(n, r) for n, _, r in slots if ctx.name_of(r) != n]
     inner += _assign_many(ctx, [n for n, _ in pending], [ctx.atom(r) for _, r in pending])
     if code_name is not None:
         test = ast.Compare(left=_name(code_name), ops=[ast.GtE()], comparators=[ast.Constant(BREAK)])
         inner.append(ast.If(test=test, body=[ast.Break()], orelse=[]))
-    if parts.indexed:
-        target = _name(ctx.namer.names[loop_index], True)
-        loop = ast.For(target=target, iter=_range_call(ctx, parts.bounds, bool(eqn.param("reverse"))),
-                       body=inner or [ast.Pass()], orelse=[], lineno=0)
+    if header is not None:
+        target, iterable = header
+        loop = ast.For(target=target, iter=iterable, body=inner or [ast.Pass()], orelse=[], lineno=0)
     else:
         loop = _while(ctx, parts, names, inner)
     return stmts + [loop]
+
+
+def _walked(ctx: CodegenContext, eqn: Eqn, parts: LoopParts, names: list[str]) -> tuple[ast.expr, ast.expr]:
+    """Target and iterable of a ``for`` over range: what the body reads at
+    each step is walked directly where it can be, as a person would write it.
+
+    * a tape the body pops once per step (a backward loop) is walked
+      backwards: ``for x in reversed(x_tape)``; it holds exactly one entry
+      per step by construction;
+    * a constant table read at the index, over the table's whole length, is
+      walked itself: ``for c in COEFFS``;
+    * the index, when something else reads it, is walked as ``range(...)``
+      (zipped with the rest); nothing reads it and nothing else is walked:
+      ``for _ in range(n)``, whichever way the loop runs.
+    The equations those walks replace are not emitted.
+    """
+    body = parts.body
+    index, state_p, _ = parts.body_params()
+    reverse = bool(eqn.param("reverse"))
+    walks: list[tuple[str, ast.expr]] = []
+    handled: list[Eqn] = []
+    if reverse and not parts.has_exit:
+        results = parts.state_results()
+        for e in body.eqns:
+            if e.prim is TAPE_POP and e.args[0] in state_p and results[state_p.index(e.args[0])] is e.outs[1]:
+                tape = names[state_p.index(e.args[0])]
+                ctx.namer.fix(e.outs[1], tape)
+                walks.append((ctx.namer.name(e.outs[0]), _reversed(_name(tape))))
+                handled.append(e)
+    start, stop, step = parts.bounds
+    whole = (isinstance(start, Const) and start.value == 0 and isinstance(step, Const) and step.value == 1
+             and isinstance(stop, Const))
+    for e in body.eqns:
+        if (whole and e.prim is CONST_INDEX and e.args[0] is index and e.outs[0].hint
+                and len(e.param("table")) == stop.value):
+            table = ctx.expr(e).value          # binds the table as a global; `NAME[i]` -> `NAME`
+            walks.append((ctx.namer.name(e.outs[0]), _reversed(table) if reverse else table))
+            handled.append(e)
+    ctx.handled.update(handled)
+    used = any(index in e.args for e in body.eqns if e not in handled) or index in body.results
+    if used or not walks:
+        name = (ctx.namer.name(index) if index.hint else ctx.namer.name(index, "i")) if used else "_"
+        ctx.namer.fix(index, name)
+        walks.insert(0, (name, _range_call(ctx, parts.bounds, reverse and used)))
+    if len(walks) == 1:
+        return _name(walks[0][0], True), walks[0][1]
+    target = ast.Tuple(elts=[_name(n, True) for n, _ in walks], ctx=ast.Store())
+    return target, ast.Call(func=_name("zip"), args=[w for _, w in walks], keywords=[])
+
+
+def _reversed(iterable: ast.expr) -> ast.expr:
+    return ast.Call(func=_name("reversed"), args=[iterable], keywords=[])
 
 
 def _while(ctx: CodegenContext, parts: LoopParts, names: list[str], inner: list[ast.stmt]) -> ast.stmt:

@@ -39,6 +39,8 @@ class CodegenContext:
     # names that results of the regions being emitted will be written to
     # (see codegen.control): loops must not take them over meanwhile
     reserved: set[str] = field(default_factory=set)
+    # equations a loop header already accounts for (``for x in reversed(x_tape)``)
+    handled: set[Eqn] = field(default_factory=set)
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
@@ -189,7 +191,7 @@ def region_statements(ctx: CodegenContext, region: Region, plan: RegionPlan | No
     body: list[ast.stmt] = []
     outer_heading = ctx.heading
     for j, eqn in enumerate(region.eqns):
-        if eqn.outs and eqn.outs[0] in plan.inlined:
+        if (eqn.outs and eqn.outs[0] in plan.inlined) or eqn in ctx.handled:
             continue
         block = (eqn.role, eqn.loc.lineno) if eqn.role and eqn.loc is not None else None
         if block is not None and block != ctx.heading:

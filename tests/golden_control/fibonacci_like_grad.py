@@ -10,7 +10,7 @@ def grad_fibonacci_like(a, b, n):
     # backward of line 98: for _ in range(n):
     da = 1.0
     db = 1.0
-    for _ in reversed(range(n)):
+    for _ in range(n):
         # backward of line 99: a, b = b, a * 2.0 + b
         da_1 = db * 2.0
         db = db + da

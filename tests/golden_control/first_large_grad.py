@@ -24,8 +24,7 @@ def grad_first_large(x):
         dresult, dx = 1.0, 0.0
     else:
         dresult, dx = 0.0, 1.0
-    for _ in reversed(range(iterations)):
-        x_1 = x_tape.pop()
+    for x_1 in reversed(x_tape):
         x_2 = x_1 * 1.3
         # backward of line 92: if x > 5.0:
         if x_2 > 5.0:

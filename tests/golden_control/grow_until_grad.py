@@ -18,7 +18,7 @@ def grad_grow_until(x):
     # backward of line 49: return x * steps
     dx = float(steps)
     # backward of line 46: while x < 10.0:
-    for _ in reversed(range(iterations)):
+    for _ in range(iterations):
         # backward of line 47: x = x * 1.5 + 0.1
         dx = dx * 1.5
     return dx

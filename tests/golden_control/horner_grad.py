@@ -10,15 +10,13 @@ def grad_horner(x):
     """Gradient of horner() with respect to x."""
     acc_tape = []
     acc = 0.0
-    for index in range(5):
+    for c in COEFFS:
         acc_tape.append(acc)
-        c = COEFFS[index]
         acc = acc * x + c
     # backward of line 39: for c in COEFFS:
     dacc = 1.0
     dx = 0.0
-    for _ in reversed(range(5)):
-        acc_1 = acc_tape.pop()
+    for acc_1 in reversed(acc_tape):
         # backward of line 40: acc = acc * x + c
         dacc_1 = dacc * x
         # backward of line 39: for c in COEFFS:

@@ -26,8 +26,7 @@ def grad_partial_sum(x, n):
             break
     # backward of line 54: for i in range(n):
     dx = 0.0
-    for i_1 in reversed(range(iterations)):
-        s_1 = s_tape.pop()
+    for i_1, s_1 in zip(reversed(range(iterations)), reversed(s_tape)):
         # backward of line 55: if s > 5.0:
         if s_1 > 5.0:
             dx_1 = 0.0

@@ -16,8 +16,7 @@ def grad_repeated_map(x, n):
         x = math.sin(x) * 1.1 + 0.1 * x
     # backward of line 32: for _ in range(n):
     dx = 1.0
-    for _ in reversed(range(n)):
-        x_1 = x_tape.pop()
+    for x_1 in reversed(x_tape):
         # backward of line 33: x = math.sin(x) * 1.1 + 0.1 * x
         dx = dx * 1.1 * math.cos(x_1) + dx * 0.1
     return dx

@@ -24,10 +24,7 @@ def grad_grad_repeated_map(x, n):
     # backward of line 32: for _ in range(n):
     dx = 1.0
     dx_dot = 0.0
-    for _ in reversed(range(n)):
-        x_2 = x_tape.pop()
-        # tangent of line 32: for _ in range(n):
-        x_dot_1 = x_tape_dot.pop()
+    for x_2, x_dot_1 in zip(reversed(x_tape), reversed(x_tape_dot)):
         # backward of line 33: x = math.sin(x) * 1.1 + 0.1 * x
         t = dx * 1.1
         cos_x_2 = math.cos(x_2)
