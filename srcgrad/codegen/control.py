@@ -87,8 +87,8 @@ def _emit_with_results_in_place(ctx: CodegenContext, region: Any, plan: RegionPl
     for name, r in candidates:
         current = ctx.namer.names.get(r)
         definer = region.eqns[plan.definer[r]]
-        if current is None or current == name or definer.regions:
-            continue
+        if current is None or current == name or definer.regions or definer in ctx.handled:
+            continue      # (a value the loop header defines keeps the header's name)
         shared = any(n == current and v is not r for v, n in ctx.namer.names.items())
         if not shared and free_at(name, r):
             _rename(stmts, current, name)
