@@ -39,7 +39,8 @@ def _region(region: Region) -> Region:
     kept = []
     for eqn in region.eqns:
         eqn = subst.eqn(eqn)
-        if eqn.prim.hooks.get("effect") or eqn.prim.hooks.get("no_cse") or _touches_tapes(eqn):
+        hooks = eqn.prim.hooks
+        if hooks.get("effect") or hooks.get("no_cse") or (nested(eqn) and _touches_tapes(eqn)):
             kept.append(eqn)
             continue
         args = tuple(_key_atom(a) for a in eqn.args)
@@ -59,7 +60,9 @@ def _region(region: Region) -> Region:
 
 
 def _touches_tapes(eqn) -> bool:
-    """Tapes are mutated in place by generated code: never share them."""
+    """Tapes are mutated in place by generated code: never share them.  (Only
+    tape primitives, which are never shared, and structured equations carry
+    tapes.)"""
     return any(getattr(a, "kind", None) == "tape" for a in eqn.args + eqn.outs)
 
 
