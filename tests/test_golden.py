@@ -14,7 +14,6 @@ with different hash seeds as in this one.
 """
 from __future__ import annotations
 
-import difflib
 import inspect
 import json
 import os
@@ -27,6 +26,7 @@ import pytest
 from srcgrad.ir import verify_ir
 
 from . import golden_cases
+from .golden_support import check_golden
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 REPO = Path(__file__).parent.parent
@@ -52,19 +52,7 @@ def render_all() -> dict[str, str]:
 
 @pytest.mark.parametrize("name", sorted(golden_cases.CASES))
 def test_generated_source_matches_golden_file(name: str, request):
-    path = GOLDEN_DIR / f"{name}.py"
-    actual = render(name)
-    if request.config.getoption("--update-golden"):
-        GOLDEN_DIR.mkdir(exist_ok=True)
-        path.write_text(actual)
-        return
-    assert path.exists(), f"no golden file {path}: run pytest {__file__} --update-golden and review it"
-    expected = path.read_text()
-    if actual != expected:
-        diff = difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                    f"{path.name} (golden)", f"{path.name} (generated)")
-        pytest.fail("generated source differs from the golden file; if intended, rerun with "
-                    "--update-golden and review `git diff tests/golden`:\n" + "".join(diff), pytrace=False)
+    check_golden(GOLDEN_DIR / f"{name}.py", render(name), request.config.getoption("--update-golden"))
 
 
 def test_every_golden_file_has_a_case():

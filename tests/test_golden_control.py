@@ -15,7 +15,6 @@ executed on its own, gives the same numbers as the transformed function.
 """
 from __future__ import annotations
 
-import difflib
 import inspect
 import math
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from . import golden_control_cases as cases
+from .golden_support import check_golden
 from .control_support import imports_of
 
 GOLDEN_DIR = Path(__file__).parent / "golden_control"
@@ -44,20 +44,7 @@ def render(name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(cases.CASES))
 def test_generated_source_matches_golden_file(name: str, request) -> None:
-    path = GOLDEN_DIR / f"{name}.py"
-    actual = render(name)
-    if request.config.getoption("--update-golden"):
-        GOLDEN_DIR.mkdir(exist_ok=True)
-        path.write_text(actual)
-        return
-    assert path.exists(), f"no golden file {path}: run pytest {__file__} --update-golden and review it"
-    expected = path.read_text()
-    if actual != expected:
-        diff = difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                    f"{path.name} (golden)", f"{path.name} (generated)")
-        pytest.fail("generated source differs from the golden file; if intended, rerun with "
-                    "--update-golden and review `git diff tests/golden_control`:\n" + "".join(diff),
-                    pytrace=False)
+    check_golden(GOLDEN_DIR / f"{name}.py", render(name), request.config.getoption("--update-golden"))
 
 
 def test_golden_files_cover_the_required_constructs() -> None:
