@@ -12,6 +12,9 @@ of a value against itself in a quotient (``x / x -> 1``, ``(a / b) / a ->
 raise ZeroDivisionError) and may differ from it in the last bit; derivative
 rules produce them whenever a function's derivative contains the function
 (d log(g) = g' / g with g = exp, sigmoid, ...), and a person would cancel them.
+They fire only in derivative code (equations with a role), so the primal
+computation, and the value `value_and_grad` returns, fail exactly where the
+user's function does.
 """
 from __future__ import annotations
 
@@ -116,6 +119,8 @@ def _div(b, x, y, defs):
         return _identity(b, x, Const(1.0))           # x / 1 is a float even for an int x
     if _const(x, 0) and not _const(y, 0):
         return _zero_like(x, y)
+    if not b.role:
+        return None       # cancellations only in derivative code: the primal keeps its own errors
     if x is y and isinstance(x, Var):
         return Const(1.0)                             # x / x -> 1
     if (d := _def(defs, x, "div")) is not None and d.args[0] is y and isinstance(y, Var):
