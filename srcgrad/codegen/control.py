@@ -19,8 +19,8 @@ from collections import Counter
 from typing import Any
 
 from ..ir.core import Const, Eqn, Var
-from ..primitives.control import (COND, CONST_INDEX, FOR_RANGE, TAPE_POP, TAPE_PUSH, WHILE_LOOP, BREAK,
-                                  LoopParts)
+from ..primitives.control import (BREAK, COND, CONST_INDEX, FOR_RANGE, NORMAL, RETURN, TAPE_POP, TAPE_PUSH,
+                                  WHILE_LOOP, LoopParts)
 from .pyast import CodegenContext, RegionPlan, plan_region, region_statements
 
 
@@ -153,7 +153,9 @@ def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> li
     code_name = None
     if parts.has_exit:
         code_name = ctx.namer.name(eqn.outs[0])
-        stmts.append(ast.Assign(targets=[_name(code_name, True)], value=ast.Constant(0), lineno=0))
+        stmts.append(ctx.comment(f"{code_name}: {NORMAL} goes on, {BREAK} breaks out of the loop, "
+                                 f"{RETURN} returns from the function"))
+        stmts.append(ast.Assign(targets=[_name(code_name, True)], value=ast.Constant(NORMAL), lineno=0))
     body = parts.body
     results = list(parts.state_results())
     slots = list(zip(names, state_p, results))

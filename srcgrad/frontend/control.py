@@ -200,7 +200,7 @@ class ControlFlowLowering:
         else_region = close_region(else_eqns, branch_results[1], (), free)
         hints, out_kinds = [], []
         if len(kinds) > 1:
-            hints.append("exit")
+            hints.append("exit_code")
             out_kinds.append(INT)
         ret_count = len(flatten(zeros_like(ret_shape))) if "return" in kinds else 0
         hints += ["result"] * ret_count
@@ -360,7 +360,7 @@ class ControlFlowLowering:
         body = close_region(low["eqns"], low["results"], bound, free)
         init = [Const(0.0)] * len(low["ret_state"]) + [self.env[n] for n in carried]
         has_exit = bool(low["exits"])
-        hints = (["exit"] if has_exit else []) + ["result"] * len(low["ret_state"]) + carried
+        hints = (["exit_code"] if has_exit else []) + ["result"] * len(low["ret_state"]) + carried
         out_kinds = ([INT] if has_exit else []) + [REAL] * len(low["ret_state"]) + [kinds[n] for n in carried]
         common = (("body", body), ("n_state", len(state)), ("has_exit", has_exit))
         if iteration is None:

@@ -11,16 +11,17 @@ def grad_first_large(x):
     """Gradient of first_large() with respect to x."""
     x_tape = []
     iterations = 0
-    exit_1 = 0
+    # exit_code: 0 goes on, 2 breaks out of the loop, 3 returns from the function
+    exit_code = 0
     for _ in range(10):
         x_tape.append(x)
         x = x * 1.3
-        exit_1 = 3 if x > 5.0 else 0
+        exit_code = 3 if x > 5.0 else 0
         iterations = iterations + 1
-        if exit_1 >= 2:
+        if exit_code >= 2:
             break
     # backward of line 90: for i in range(10):
-    if exit_1 == 3:
+    if exit_code == 3:
         dresult, dx = 1.0, 0.0
     else:
         dresult, dx = 0.0, 1.0

@@ -13,16 +13,17 @@ def grad_partial_sum(x, n):
     s_tape = []
     s = 0.0
     iterations = 0
-    exit_1 = 0
+    # exit_code: 0 goes on, 2 breaks out of the loop, 3 returns from the function
+    exit_code = 0
     for i in range(n):
         s_tape.append(s)
         if s > 5.0:
-            exit_1 = 2
+            exit_code = 2
         else:
             s = s + x * i
-            exit_1 = 0
+            exit_code = 0
         iterations = iterations + 1
-        if exit_1 >= 2:
+        if exit_code >= 2:
             break
     # backward of line 54: for i in range(n):
     dx = 0.0
