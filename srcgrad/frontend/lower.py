@@ -140,10 +140,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         value = self.expr(node.value)
-        if len(node.targets) > 1:          # a = b = ...: one value, several names
-            value = self.named(value, "")
+        several = len(node.targets) > 1    # a = b = ...: one value under several names, none renamed
         for target in node.targets:
-            self.assign(target, value)
+            self.assign(target, value, rename=not several)
 
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
@@ -158,9 +157,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         value = self.binary(node.op, current, self.expr(node.value), node)
         self.assign(node.target, value)
 
-    def assign(self, target: ast.expr, value: Value) -> None:
+    def assign(self, target: ast.expr, value: Value, rename: bool = True) -> None:
         if isinstance(target, ast.Name):
-            self.env[target.id] = self.named(value, target.id)
+            self.env[target.id] = self.named(value, target.id) if rename else value
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, tuple):
                 raise self.fail("cannot unpack a scalar", target)
@@ -169,7 +168,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             if len(target.elts) != len(value):
                 raise self.fail(f"cannot unpack {len(value)} values into {len(target.elts)} names", target)
             for sub, item in zip(target.elts, value):
-                self.assign(sub, item)
+                self.assign(sub, item, rename)
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
             raise self.fail("assignment to an attribute or subscript is not supported "
                             "(srcgrad differentiates pure functions)", target)
@@ -180,14 +179,10 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         """Give the user's name to the value an assignment just computed.
 
         Only the temporary computed last, by the current statement, is renamed:
-        nothing else can hold it yet.  Anything else is simply bound (an empty
-        `name` marks the value as taken, so it is never renamed later)."""
+        nothing else can hold it yet.  Anything else is simply bound."""
         if isinstance(value, Var) and not value.hint and len(self.b.eqns) > self.stmt_start:
             last = self.b.eqns[-1]
             if len(last.outs) == 1 and last.outs[0] is value:
-                if not name:
-                    self.stmt_start = len(self.b.eqns)
-                    return value
                 new = Var(hint=name, kind=value.kind)
                 self.b.eqns[-1] = last.replace(outs=(new,))
                 return new
