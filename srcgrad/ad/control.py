@@ -87,7 +87,7 @@ def _cond_reverse(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents, resid
 
 
 def _cond_forward(b: Builder, eqn: Eqn, tangents: dict) -> None:
-    pred, free = eqn.args[0], eqn.args[1:]
+    free = eqn.args[1:]      # the predicate carries no tangent
     moving = [k for k, a in enumerate(free) if isinstance(a, Var) and a in tangents]
     if not moving:
         b.eqns.append(eqn)

@@ -174,14 +174,6 @@ def plan_region(region: Region, keep: set[Var] = frozenset()) -> RegionPlan:
     return RegionPlan(region, inlined, position, last_use, definer)
 
 
-def use_counts(region: Region) -> Counter:
-    counts: Counter = Counter()
-    for eqn in region.eqns:
-        counts.update(a for a in eqn.args if isinstance(a, Var))
-    counts.update(r for r in region.results if isinstance(r, Var))
-    return counts
-
-
 def region_statements(ctx: CodegenContext, region: Region, plan: RegionPlan | None = None) -> list[ast.stmt]:
     """Statements for a region's equations (its results are the caller's)."""
     plan = plan or plan_region(region)

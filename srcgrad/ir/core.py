@@ -75,10 +75,6 @@ class Const:
 Atom = Union[Var, Const]
 
 
-def kind_of(atom: Atom) -> str:
-    return atom.kind
-
-
 @dataclass(frozen=True, eq=False)
 class Eqn:
     """`outs = prim(*args; **params)`, attributed to a line of user source."""

@@ -17,7 +17,7 @@ Structured equations may declare a ``prune`` hook that drops unused outputs
 from __future__ import annotations
 
 from ..ir.core import Function, Region, Var
-from .util import map_regions, nested
+from .util import map_regions
 
 
 def dead_code(fn: Function) -> Function:
@@ -36,22 +36,8 @@ def _region(region: Region) -> Region:
         elif not eqn.prim.hooks.get("effect") and not any(o in live for o in eqn.outs):
             continue
         kept.append(eqn)
+        # regions read only their equation's args (the IR invariant), so the
+        # args are all a structured equation needs from outside
         live.update(a for a in eqn.args if isinstance(a, Var))
-        for sub in nested(eqn):
-            live.update(_free_vars(sub))
     kept.reverse()
     return Region(region.params, tuple(kept), region.results)
-
-
-def _free_vars(region: Region) -> set[Var]:
-    """Vars a nested region reads that it does not define (none, when the
-    explicit-dataflow invariant holds; kept for robustness)."""
-    defined = set(region.params)
-    used: set[Var] = set()
-    for eqn in region.walk():
-        defined.update(eqn.outs)
-        for sub in eqn.regions:
-            defined.update(sub.params)
-        used.update(a for a in eqn.args if isinstance(a, Var))
-    used.update(r for r in region.results if isinstance(r, Var))
-    return used - defined

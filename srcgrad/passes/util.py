@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..ir.core import Atom, Const, Eqn, Function, Region, Var
+from ..ir.core import Atom, Eqn, Function, Region, Var
 
 RegionPass = Callable[[Region], Region]
 
@@ -62,12 +62,6 @@ class Substitution:
 
     def results(self, results: tuple[Atom, ...]) -> tuple[Atom, ...]:
         return tuple(self.atom(r) for r in results)
-
-
-def is_const(atom: Atom, value: float | None = None) -> bool:
-    if not isinstance(atom, Const) or isinstance(atom.value, bool):
-        return False
-    return value is None or atom.value == value
 
 
 def fingerprint(fn: Function) -> tuple:
