@@ -21,6 +21,7 @@ from ..errors import (ArgumentError, NoDerivativeRuleError, SrcGradError,
 from ..ir.builder import Builder
 from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
+from ..primitives.core import constant_result
 from ..primitives.composites import COMPOSITES
 from .control import ControlFlowLowering, assigned_names, flatten, structure
 from .resolve import MISSING, Scope, is_number
@@ -275,12 +276,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         """Apply a primitive, computing it now when every operand is a
         constant, so that indices, bounds and conditions such as ``t[-1]``,
         ``range(2 * N)`` or ``if DEBUG`` are decided when grad is applied."""
-        if args and all(isinstance(a, Const) for a in args) and prim.impl is not None and not prim.structured:
-            try:
-                value = prim.impl(*(a.value for a in args))
-            except (ArithmeticError, ValueError, TypeError):
-                value = None
-            if isinstance(value, (bool, int, float)):
+        if args and all(isinstance(a, Const) for a in args):
+            value = constant_result(prim, [a.value for a in args])
+            if value is not None:
                 return Const(value)
         return self.b.apply(prim, *args)
 

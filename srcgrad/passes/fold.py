@@ -14,9 +14,8 @@ or overflows is left for run time, so folding never changes behaviour.
 """
 from __future__ import annotations
 
-import math
-
 from ..ir.core import Const, Function, Region
+from ..primitives.core import constant_result
 from .util import Substitution, map_regions, nested
 
 
@@ -31,21 +30,9 @@ def _region(region: Region) -> Region:
         eqn = subst.eqn(eqn)
         if (len(eqn.outs) == 1 and not nested(eqn) and not eqn.prim.hooks.get("effect")
                 and all(isinstance(a, Const) for a in eqn.args)):
-            value = _evaluate(eqn)
+            value = constant_result(eqn.prim, [a.value for a in eqn.args])
             if value is not None:
                 subst[eqn.outs[0]] = Const(value)
                 continue
         kept.append(eqn)
     return Region(region.params, tuple(kept), subst.results(region.results))
-
-
-def _evaluate(eqn):
-    try:
-        value = eqn.prim.impl(*(a.value for a in eqn.args))
-    except (ArithmeticError, ValueError, TypeError):
-        return None
-    if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 2 ** 53):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    return None

@@ -17,6 +17,7 @@ differentiable again (higher orders).
 from __future__ import annotations
 
 import ast
+import math
 import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
@@ -94,6 +95,23 @@ class Primitive:
 
     def arg_domain(self, i: int) -> Domain:
         return self.domain[i] if i < len(self.domain) else REALS
+
+
+def constant_result(prim: Primitive, values: Sequence[Any]) -> Any:
+    """`prim` applied to constant operands now, or None to leave it for run
+    time: when it raises (``log(0)``), overflows, or gives an int beyond what a
+    float holds exactly, so computing early never changes behaviour."""
+    if prim.impl is None or prim.structured:
+        return None
+    try:
+        value = prim.impl(*values)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 2 ** 53):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
 
 
 class Registry:
