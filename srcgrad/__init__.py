@@ -21,12 +21,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # verification pulls in sympy and mpmath: load it only when asked for.
-    # (`from . import verify` here would recurse into this hook; and once the
-    # subpackage is imported, `srcgrad.verify` *is* the subpackage, which is
-    # callable as `srcgrad.verify.verify`, so return it for that name.)
+    # verification pulls in sympy and mpmath: load it only when asked for
     if name in ("verify", "check_grads", "VerificationReport"):
-        import importlib
-        package = importlib.import_module(".verify", __name__)
-        return package if name == "verify" else getattr(package, name)
+        from . import verification
+        return getattr(verification, name)
     raise AttributeError(f"module 'srcgrad' has no attribute {name!r}")

@@ -71,7 +71,7 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
     doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
     result = build(fun, kind, ir, {"argnums": argnums}, doc)
     if verify:
-        from .verify import verify as run_verify
+        from .verification import verify as run_verify
         run_verify(fun, argnums=argnums).raise_if_failed()
     return result
 

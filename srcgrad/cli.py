@@ -52,7 +52,7 @@ def cmd_ir(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
-        from .verify import verify
+        from .verification import verify
     except ImportError as exc:
         raise CommandError(f"verification is not available in this installation ({exc})") from None
     target = load_target(args.target)

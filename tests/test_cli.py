@@ -158,7 +158,7 @@ def test_verify_exit_status_follows_the_report(sample, monkeypatch, ok, status_w
         calls.append((fn, options))
         return FakeReport(ok)
 
-    monkeypatch.setitem(sys.modules, "srcgrad.verify", types.SimpleNamespace(verify=verify))
+    monkeypatch.setitem(sys.modules, "srcgrad.verification", types.SimpleNamespace(verify=verify))
     status, out, _ = run_cli("verify", f"{sample}:f", "--argnums", "0,y")
     assert status == status_wanted
     assert str(FakeReport(ok)) in out
@@ -172,9 +172,9 @@ def test_verify_exit_status_follows_the_report(sample, monkeypatch, ok, status_w
 
 def real_verify():
     try:
-        from srcgrad.verify import verify
+        from srcgrad.verification import verify
     except ImportError:
-        pytest.skip("srcgrad.verify is not available yet")
+        pytest.skip("srcgrad.verification is not available yet")
     return verify
 
 

@@ -6,7 +6,7 @@ also records the *path taken*: a straight-line `Function` (no structured
 equations) with the same parameters, computing the same results as `fn` for
 every input that takes the same branches and trip counts.  Verification
 checks a program with control flow path by path through it
-(`srcgrad.verify.cases`).
+(`srcgrad.verification.cases`).
 
 Control flow is structured (`srcgrad.ir.core`): an equation whose primitive
 has ``structured=True`` carries regions in its params.  The interpreter does

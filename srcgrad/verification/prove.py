@@ -16,7 +16,7 @@ reduces the difference to zero (None if none does):
 * ``trigsimp``, then ``simplify``: sympy's general simplification.
 
 These can take unbounded time, so verification runs them in a child process
-with a deadline (`srcgrad.verify.budget`).
+with a deadline (`srcgrad.verification.budget`).
 """
 from __future__ import annotations
 

@@ -15,8 +15,6 @@ only here, and only when `verify` is first used.
 """
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 from .check import check_grads
@@ -25,20 +23,8 @@ from .report import ArgumentResult, VerificationReport
 __all__ = ["verify", "check_grads", "VerificationReport", "ArgumentResult"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "verify":   # imports sympy and mpmath: only when asked for
-        from .driver import verify
-        return verify
-    raise AttributeError(f"module 'srcgrad.verify' has no attribute {name!r}")
-
-
-class _CallablePackage(types.ModuleType):
-    """``srcgrad.verify(f)`` is ``srcgrad.verify.verify(f)``: Python binds the
-    name ``srcgrad.verify`` to this subpackage once it is imported, so the
-    subpackage itself is made callable."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.verify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
+def verify(f: Any, argnums: Any = 0, **options: Any) -> VerificationReport:
+    """Check `f`'s srcgrad gradient against sympy; see `driver.verify` for the
+    options.  sympy and mpmath are imported on the first call, not before."""
+    from .driver import verify as run
+    return run(f, argnums, **options)
