@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir.core import Atom, Const, Eqn, Function, Region, Var
+from ..ir.core import Atom, Const, Eqn, Function, Region, Var, arrange_results
 from .naming import Namer, temporary_name
 
 COMMENT_MARKER = "__srcgrad_comment_{}__"
@@ -218,7 +218,8 @@ def function_def(fn: Function, ctx: CodegenContext, docstring: str | None) -> as
             start += count
     body.extend(region_statements(ctx, fn.body))
     results = [ctx.atom(r) for r in fn.body.results]
-    body.append(ast.Return(value=_result_tree(fn.out_tree, results)))
+    body.append(ast.Return(value=arrange_results(fn.out_tree, results,
+                                                 lambda elts: ast.Tuple(elts=elts, ctx=ast.Load()))))
     defaults = [_default(ctx, name, value) for name, value in
                 zip(signature[len(signature) - len(fn.defaults):], fn.defaults)]
     args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in signature], vararg=None,
@@ -240,14 +241,6 @@ def _group_value(group: str, count: int, defaults: tuple) -> ast.expr:
                          slice=ast.Slice(lower=start, upper=None, step=None), ctx=ast.Load())
     return ast.Tuple(elts=[ast.Starred(value=ast.Name(id=group, ctx=ast.Load()), ctx=ast.Load()),
                            ast.Starred(value=tail, ctx=ast.Load())], ctx=ast.Load())
-
-
-def _result_tree(tree: Any, results: list[ast.expr]) -> ast.expr:
-    if tree is None:
-        return results[0] if len(results) == 1 else ast.Tuple(elts=results, ctx=ast.Load())
-    if isinstance(tree, int):
-        return results[tree]
-    return ast.Tuple(elts=[_result_tree(t, results) for t in tree], ctx=ast.Load())
 
 
 def _default(ctx: CodegenContext, name: str, value: Any) -> ast.expr:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import SrcGradError
-from ..ir.core import INT, Const, Var
+from ..ir.core import INT, Const, Var, arrange_results
 from ..ir.inline import inline
 from ..primitives.control import ConstTable
 from .resolve import MISSING, is_number
@@ -274,16 +274,7 @@ class SequenceLowering:
                 raise self.fail(f"{name}() is missing a number for its parameter {p!r}", node)
             values.append(self.scalar(value, node))
         results = inline(self.b, callee, values, restamp=True)
-        return _shaped(callee.out_tree, results)
-
-
-def _shaped(tree: Any, results: tuple) -> Any:
-    """A callee's results in the shape it returned them (`Function.out_tree`)."""
-    if tree is None:
-        return results[0]
-    if isinstance(tree, int):
-        return results[tree]
-    return tuple(_shaped(t, results) for t in tree)
+        return arrange_results(callee.out_tree, results)
 
 
 def _targets(target: ast.expr) -> list[str]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Union
 
 if TYPE_CHECKING:
     from ..errors import SourceLocation
@@ -156,3 +156,13 @@ class Function:
                     out_tree=self.out_tree, in_groups=self.in_groups)
         data.update(changes)
         return Function(**data)
+
+
+def arrange_results(tree: Any, results: Sequence[Any], pack: Callable[[list], Any] = tuple) -> Any:
+    """`results` (flat, one per region result) in the shape `tree` gives
+    them (see `Function.out_tree`), tuples built by `pack`."""
+    if tree is None:
+        return results[0] if len(results) == 1 else pack(list(results))
+    if isinstance(tree, int):
+        return results[tree]
+    return pack([arrange_results(t, results, pack) for t in tree])
