@@ -198,21 +198,11 @@ class ControlFlowLowering:
         free = list(dict.fromkeys(free))
         then_region = close_region(then_eqns, branch_results[0], (), free)
         else_region = close_region(else_eqns, branch_results[1], (), free)
-        hints, out_kinds = [], []
-        if len(kinds) > 1:
-            hints.append("exit_code")
-            out_kinds.append(INT)
         ret_count = len(flatten(zeros_like(ret_shape))) if "return" in kinds else 0
-        hints += ["result"] * ret_count
-        out_kinds += [merge_kind([t.kind, e.kind]) for t, e in
-                      zip(branch_results[0][len(hints) - ret_count:len(hints)],
-                          branch_results[1][len(hints) - ret_count:len(hints)])]
-        for n in names:
-            count = len(flatten(then_env[n]))
-            hints += [n] * count
-        offset = len(out_kinds)
-        out_kinds += [merge_kind([t.kind, e.kind]) for t, e in
-                      zip(branch_results[0][offset:], branch_results[1][offset:])]
+        hints = ((["exit_code"] if len(kinds) > 1 else []) + ["result"] * ret_count
+                 + [n for n in names for _ in flatten(then_env[n])])
+        # each output's kind merges the two branches' (the exit code is an int on both sides)
+        out_kinds = [merge_kind([t.kind, e.kind]) for t, e in zip(*branch_results)]
         outs = self._apply_structured("cond", [pred] + free, (("then", then_region), ("else", else_region)),
                                       hints, out_kinds)
         outs = list(outs)
