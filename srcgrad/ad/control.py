@@ -190,14 +190,7 @@ def _loop_augment(b: Builder, eqn: Eqn, active: set[Var]) -> LoopResidual:
     counted = [bb.add(counter_p[0], Const(1))] if counting else []
     body = Region(new_index + new_state + tuple(tape_p) + counter_p + new_free, tuple(bb.eqns),
                   tuple(results) + tuple(pushed) + tuple(counted))
-    cond = None
-    if parts.cond is not None:
-        cren = Renamer()
-        c_params = tuple(cren.fresh(p) for p in parts.cond.params)
-        c_state, c_free = c_params[:parts.n_state], c_params[parts.n_state:]
-        extra = tuple(Var(hint=v.hint, kind=v.kind) for v in tape_p + counter_p)
-        cond = Region(c_state + extra + c_free, tuple(cren.eqn(e) for e in parts.cond.eqns),
-                      tuple(cren.atom(r) for r in parts.cond.results))
+    cond = parts.cond_with(tape_p + counter_p)
     b.loc, role, b.role = eqn.loc, b.role, ""      # the tapes belong to the forward sweep
     tape_init = [b.apply(TAPE_NEW, hint=_tape_hint(state_p[k]), kinds=(TAPE,)) for k in needed]
     b.role = role
@@ -291,13 +284,7 @@ def _loop_forward(b: Builder, eqn: Eqn, tangents: dict) -> None:
     t_results = tuple(_tangent_or_zero(inner, state_results[k]) for k in moving_state)
     head = (index,) if index is not None else ()
     body = Region(head + state_p + t_state + free_p + t_free, tuple(bb.eqns), parts.body.results + t_results)
-    cond = None
-    if parts.cond is not None:
-        c = parts.cond
-        c_state, c_free = c.params[:parts.n_state], c.params[parts.n_state:]
-        extra_state = tuple(Var(hint=v.hint, kind=v.kind) for v in t_state)
-        extra_free = tuple(Var(hint=v.hint, kind=v.kind) for v in t_free)
-        cond = Region(c_state + extra_state + c_free + extra_free, c.eqns, c.results)
+    cond = parts.cond_with(t_state, t_free)
     state_outs = parts.state_outs()
     t_outs = tuple(Var(hint=tangent_hint(state_outs[k]), kind=_tangent_kind(state_outs[k])) for k in moving_state)
     init = tuple(parts.init) + tuple(_tangent_or_zero(tangents, parts.init[k]) if parts.init[k].kind != TAPE

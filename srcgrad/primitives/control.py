@@ -122,6 +122,16 @@ class LoopParts:
     def state_outs(self) -> tuple[Var, ...]:
         return self.eqn.outs[1:] if self.has_exit else self.eqn.outs
 
+    def cond_with(self, extra_state: tuple = (), extra_free: tuple = ()) -> "Region | None":
+        """The loop test taking more carried and loop-invariant inputs (as new
+        parameters it ignores), for a loop rebuilt with extra state; None for a
+        ``for`` loop."""
+        if self.cond is None:
+            return None
+        c, n = self.cond, self.n_state
+        unused = lambda vs: tuple(Var(hint=v.hint, kind=v.kind) for v in vs)  # noqa: E731
+        return Region(c.params[:n] + unused(extra_state) + c.params[n:] + unused(extra_free), c.eqns, c.results)
+
     def rebuild(self, b: Any, bounds: tuple, init: tuple, free: tuple, body: Region, cond: Region | None,
                 outs: tuple[Var, ...], **extra: Any) -> None:
         params = [("body", body), ("n_state", len(init)), ("has_exit", self.has_exit)]
