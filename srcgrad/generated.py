@@ -71,8 +71,11 @@ def __getattr__(name: str) -> Any:
     if live is not None:
         return live
     recipe = name.split(" #", 1)[0]
+    from .errors import SrcGradError
     try:
         return _rebuild(recipe)
+    except SrcGradError:        # a recipe, whose function srcgrad refuses: say why
+        raise
     except (ValueError, SyntaxError) as exc:
         raise AttributeError(f"{name!r} is not a srcgrad recipe: {exc}") from None
 

@@ -28,26 +28,53 @@ _IGNORED_FLAGS = _FUTURE_FLAGS | inspect.CO_NESTED
 _ENCLOSING = "__srcgrad_enclosing__"
 
 
-def compiles_to(node: ast.FunctionDef, func: types.FunctionType, file_text: str) -> bool:
-    """Whether compiling the definition `node`, which stands in `file_text`,
-    gives ``func.__code__`` (up to positions)."""
+def compiles_to(def_text: str, func: types.FunctionType, file_text: str) -> bool:
+    """Whether compiling `def_text`, a definition as it stands (indented) in
+    `file_text`, gives ``func.__code__`` (up to positions)."""
     code = func.__code__
+    node = _parse_indented(def_text)
+    if node is None:
+        return False
     module, path = _definition_module(node, code, getattr(func, "__qualname__", code.co_name))
+    target = _shape(code)
     # CPython compiles ``m.f(x)`` differently when ``m`` is imported at module
-    # level (no method-call shortcut): declare the same imports
-    module.body[:0] = [ast.Import(names=[ast.alias(name=n)]) for n in sorted(_module_imports(file_text))]
-    ast.fix_missing_locations(module)
+    # level in the same compilation (no method-call shortcut).  A module is
+    # compiled whole; IPython compiles a cell one statement at a time, so
+    # the def saw no imports: try both.
+    imports = sorted(_module_imports(file_text))
+    for declared in ([imports, []] if imports else [[]]):
+        candidate = _compile(module, declared, path, code)
+        if candidate is not None and _shape(candidate) == target:
+            return True
+    return False
+
+
+def _parse_indented(text: str) -> ast.FunctionDef | None:
+    """The definition in `text`, parsed with its indentation kept: dedenting
+    would change the value of its multi-line strings (docstrings included)."""
     try:
-        compiled = compile(module, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+        body = ast.parse("if 1:\n" + text if text[:1].isspace() else text).body
+    except (SyntaxError, ValueError):
+        return None
+    node = body[0].body[0] if body and isinstance(body[0], ast.If) else (body[0] if body else None)
+    return node if isinstance(node, ast.FunctionDef) else None
+
+
+def _compile(module: ast.Module, imports: list[str], path: list[str],
+             code: types.CodeType) -> types.CodeType | None:
+    stubs: list[ast.stmt] = [ast.Import(names=[ast.alias(name=n)]) for n in imports]
+    tree = ast.fix_missing_locations(ast.Module(body=stubs + module.body, type_ignores=[]))
+    try:
+        compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
     except (SyntaxError, ValueError):
-        return False
+        return None
     for name in path:
         compiled = next((c for c in compiled.co_consts
                          if isinstance(c, types.CodeType) and c.co_name == name), None)
         if compiled is None:
-            return False
-    return _shape(compiled) == _shape(code)
+            return None
+    return compiled
 
 
 def _definition_module(node: ast.FunctionDef, code: types.CodeType,

@@ -1,8 +1,9 @@
 """Reading a function's source and mapping AST positions back to the user's file.
 
 `FunctionSource` holds the dedented, parsed `ast.FunctionDef` of a function
-(decorators dropped), checked to compile to the code Python runs, the file it came from and the offsets needed to turn an
-AST node's position into a `SourceLocation` in that file.
+(decorators dropped), checked to compile to the code Python runs, the file
+it came from and the offsets needed to turn an AST node's position into a
+`SourceLocation` in that file.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import ast
 import inspect
 import linecache
 import textwrap
+import tokenize
 from dataclasses import dataclass
 
 from ..errors import SourceLocation, SourceNotFoundError, UnsupportedSyntaxError
@@ -60,7 +62,7 @@ def read_source(func) -> FunctionSource:
         if code is None:
             raise TypeError(f"{name!r} has no code object")
         lines, first = inspect.getsourcelines(code)
-    except (OSError, TypeError) as exc:
+    except (OSError, TypeError, SyntaxError, tokenize.TokenError) as exc:   # the last two: a broken file
         if code is not None and linecache.getlines(filename):
             raise _changed(name, filename, firstline) from None
         raise SourceNotFoundError(
@@ -92,7 +94,7 @@ def read_source(func) -> FunctionSource:
         raise UnsupportedSyntaxError(
             f"{name!r} is a lambda: srcgrad differentiates functions defined with 'def'",
             SourceLocation(filename, first, col, end, line))
-    if not compiles_to(node, func, "".join(linecache.getlines(filename, getattr(func, "__globals__", None)))):
+    if not compiles_to(text, func, "".join(linecache.getlines(filename, getattr(func, "__globals__", None)))):
         raise _changed(name, filename, firstline)
     return source
 
