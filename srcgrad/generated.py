@@ -19,19 +19,28 @@ from __future__ import annotations
 
 import ast
 import importlib
+import threading
 import weakref
 from typing import Any
 
+# What a recipe may rebuild: these five, with these options, and nothing else.
+TRANSFORMS: dict[str, frozenset[str]] = {
+    "grad": frozenset({"argnums"}), "value_and_grad": frozenset({"argnums"}), "jvp": frozenset(),
+    "jacobian": frozenset({"argnums"}), "hessian": frozenset({"argnums"}),
+}
+
 _LIVE: "weakref.WeakValueDictionary[str, Any]" = weakref.WeakValueDictionary()
 _COUNTS: dict[str, int] = {}
+_LOCK = threading.Lock()      # registered names stay unique when threads transform at once
 
 
 def register(fn: Any, recipe: str) -> str:
     """Give `fn` a unique qualname built from `recipe`; return it."""
-    n = _COUNTS.get(recipe, 0)
-    _COUNTS[recipe] = n + 1
-    name = recipe if n == 0 else f"{recipe} #{n + 1}"
-    _LIVE[name] = fn
+    with _LOCK:
+        n = _COUNTS.get(recipe, 0)
+        _COUNTS[recipe] = n + 1
+        name = recipe if n == 0 else f"{recipe} #{n + 1}"
+        _LIVE[name] = fn
     return name
 
 
@@ -62,24 +71,31 @@ def __getattr__(name: str) -> Any:
     if live is not None:
         return live
     recipe = name.split(" #", 1)[0]
+    from .errors import SrcGradError
     try:
         return _rebuild(recipe)
+    except SrcGradError:        # a recipe, whose function srcgrad refuses: say why
+        raise
     except (ValueError, SyntaxError) as exc:
         raise AttributeError(f"{name!r} is not a srcgrad recipe: {exc}") from None
 
 
 def _rebuild(recipe: str) -> Any:
     from . import api
-    transform, inner = recipe.split("(", 1)
-    if not inner.endswith(")") or not hasattr(api, transform):
-        raise ValueError("not of the form transform(target[, options])")
+    transform, _, inner = recipe.partition("(")
+    if transform not in TRANSFORMS or not inner.endswith(")"):
+        raise ValueError(f"not of the form transform(target[, options]) with transform one of "
+                         f"{', '.join(TRANSFORMS)}")
     inner = inner[:-1]
     target, options = _split_options(inner)
+    if not isinstance(options, dict) or not set(options) <= TRANSFORMS[transform]:
+        raise ValueError(f"{transform} takes options {sorted(TRANSFORMS[transform])} only")
     fun = _resolve(target)
     if getattr(fun, "__srcgrad_recipe__", None) == recipe:
         return fun                  # @grad replaced the user's function under that name
     made = getattr(api, transform)(fun, **options)
-    _LIVE.setdefault(recipe, made)
+    with _LOCK:
+        _LIVE.setdefault(recipe, made)
     return made
 
 
@@ -94,10 +110,15 @@ def _split_options(inner: str) -> tuple[str, dict]:
 
 
 def _resolve(target: str) -> Any:
+    """The function a recipe names: another recipe, or a module's attribute
+    path, found as pickle finds any function (importing its module)."""
     if "(" in target:
         return _rebuild(target)
-    module_name, qualname = target.split(":", 1)
+    module_name, sep, qualname = target.partition(":")
+    parts = qualname.split("/")
+    if not sep or not all(p.isidentifier() for p in module_name.split("/") + parts):
+        raise ValueError(f"{target!r} is not module:qualname")
     obj: Any = importlib.import_module(module_name.replace("/", "."))
-    for part in qualname.split("/"):
+    for part in parts:
         obj = getattr(obj, part)
     return obj

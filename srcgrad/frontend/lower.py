@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import threading
 import types
 from typing import Any, Union
 
@@ -24,9 +25,11 @@ from ..primitives import REGISTRY
 from ..primitives.core import constant_result
 from ..primitives.composites import COMPOSITES
 from .control import ControlFlowLowering, assigned_names, flatten, structure
+from . import cache
 from .resolve import MISSING, Scope, is_number
 from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
+from .wrappers import foreign_decorator, wrapper_description, wrapper_location
 
 # A lowered Python value: a scalar atom, or a fixed-length tuple of values.
 Value = Union[Atom, tuple]
@@ -78,6 +81,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.loop_depth = 0      # loops around the statement being lowered
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
+        self.helpers: list = []  # (function, Reading) of each helper inlined, for the cache
 
     # --- errors --------------------------------------------------------------
 
@@ -254,10 +258,10 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             if not isinstance(base, types.ModuleType):
                 raise self.fail("attribute access on objects is not supported (only on modules, "
                                 "such as math.pi)", node)
-            try:
-                return getattr(base, node.attr)
-            except AttributeError:
-                raise self.fail(f"module {base.__name__!r} has no attribute {node.attr!r}", node) from None
+            obj = self.scope.attribute(base, node.attr)
+            if obj is MISSING:
+                raise self.fail(f"module {base.__name__!r} has no attribute {node.attr!r}", node)
+            return obj
         raise self.fail("only names and module attributes can be called", node)
 
     def expr_Tuple(self, node: ast.Tuple) -> Value:
@@ -313,6 +317,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("starred arguments are not supported", node)
         from ..primitives.user import UserPrimitive
+        from ..transform import Transformed
+        if isinstance(fn, Transformed):     # grad(f) used inside: differentiate what it computes
+            return self.call_transformed(fn, node)
         if fn is builtins.len or fn is builtins.sum:
             return self.builtin_on_sequence(fn, node)
         if fn in (builtins.eval, builtins.exec, builtins.compile):
@@ -322,12 +329,18 @@ class Lowering(ControlFlowLowering, SequenceLowering):
                             f"(methods are refused)", node.func)
         if isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>":
             raise self.fail(f"{name} is a lambda: define it with 'def' at module level", node.func)
+        wrapped = None if isinstance(fn, UserPrimitive) or self.registry.for_callable(fn) is not None \
+            else wrapper_description(fn)
+        if wrapped is not None:
+            raise self.fail(f"{name} is {wrapped}: srcgrad differentiates the function it is given and "
+                            f"cannot see what the wrapper does; call the function itself, or make the "
+                            f"wrapper's work a srcgrad.primitive", node.func)
         if isinstance(fn, types.FunctionType) and not isinstance(fn, UserPrimitive) \
                 and self.registry.for_callable(fn) is None:
             self.check_helper_closure(fn, name, node)
             return self.call_user_function(fn, node)
         if isinstance(fn, UserPrimitive):
-            return self.call_primitive(fn.primitive(self.registry), name, node)
+            return self.call_primitive(self.scope.user_primitive(fn, self.registry), name, node)
         composite = COMPOSITES.get(id(fn))
         if composite is not None and composite[0] is fn:
             args = [self.atom(a) for a in node.args]
@@ -386,31 +399,60 @@ def _describe(fn: Any) -> str:
     return f"a {kind} from module {module!r}" if module else f"a {kind}"
 
 
-_CACHE: dict[tuple[int, int], tuple[Any, Function]] = {}
-
-
 def lower_function(func: Any, registry: Any = None) -> Function:
-    """The primal IR of a Python function (cached per function and registry)."""
+    """The primal IR of a Python function as it is now (see `cache`)."""
+    return read_function(func, registry).function(func)
+
+
+def read_function(func: Any, registry: Any = None) -> cache.Reading:
+    """Lower `func`, or reuse a lowering of it whose every read still holds."""
     if not callable(func):
         raise ArgumentError(f"expected a function, got {type(func).__name__}")
-    key = (id(func), id(registry))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is func:
-        return hit[1]
-    if func in _IN_PROGRESS:      # only reached for the function grad was applied to
+    wrapped = wrapper_description(func)
+    if wrapped is not None:
+        raise UnsupportedSyntaxError(
+            f"{getattr(func, '__qualname__', type(func).__name__)} is {wrapped}: srcgrad differentiates "
+            f"the function it is given and never looks through a wrapper, whose effect on the result it "
+            f"cannot see; differentiate the undecorated function", wrapper_location(func))
+    if not isinstance(func, types.FunctionType):
+        raise ArgumentError(f"srcgrad differentiates functions defined with 'def'; "
+                            f"{func!r} is a {type(func).__name__}")
+    in_progress = _in_progress()
+    if func in in_progress:      # only reached for the function grad was applied to
         raise UnsupportedSyntaxError(
             f"{func.__qualname__}() calls itself (directly or through helpers): recursion is not supported; "
-            f"write it with a loop", _IN_PROGRESS[func])
+            f"write it with a loop", in_progress[func])
+    hit = cache.lookup(func, registry)
+    if hit is not None:
+        return hit
     source = read_source(func)
-    _IN_PROGRESS[func] = source.location(source.node)
+    decorator = foreign_decorator(source.node, func)
+    if decorator is not None:
+        raise UnsupportedSyntaxError(
+            f"{func.__qualname__} is decorated with @{ast.unparse(decorator)}, which is not srcgrad's: the name "
+            f"is bound to whatever the decorator returned, not to this function, and srcgrad cannot see "
+            f"what it does; differentiate the undecorated function", source.location(decorator))
+    code, defaults = func.__code__, func.__defaults__    # as read: the lowering reflects these
+    in_progress[func] = source.location(source.node)
     try:
-        fn = Lowering(source, registry).lower()
+        lowering = Lowering(source, registry)
+        fn = lowering.lower()
     finally:
-        del _IN_PROGRESS[func]
-    _CACHE[key] = (func, fn)
-    return fn
+        del in_progress[func]
+    reading = cache.Reading(fn.with_body(fn.body, origin=None), code, defaults, lowering.scope,
+                            tuple(lowering.helpers), registry)
+    cache.store(func, registry, reading)
+    return reading
 
 
-# Functions being lowered right now (helpers are lowered while their caller
-# is), to refuse recursion instead of looping forever.
-_IN_PROGRESS: dict[Any, Any] = {}
+_THREAD = threading.local()
+
+
+def _in_progress() -> dict[Any, Any]:
+    """Functions this thread is lowering right now (helpers are lowered while
+    their caller is), to refuse recursion instead of looping forever.  Per
+    thread: another thread lowering the same function is not recursion."""
+    progress = getattr(_THREAD, "in_progress", None)
+    if progress is None:
+        progress = _THREAD.in_progress = {}
+    return progress

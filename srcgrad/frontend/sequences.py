@@ -7,9 +7,10 @@ constant or, via ``pick``, by a run-time int such as a loop index.
 Module-level lists and tuples of numbers are constant tables: a loop over
 one stays a loop and reads ``TABLE[i]`` (``const_index``).
 
-A call to one of the user's own functions is inlined: its IR (lowered once
-and cached) is copied in with the arguments bound, keyword arguments and
-defaults included.  Inlining keeps generated code free of call overhead and
+A call to one of the user's own functions is inlined: its IR (lowered, or
+reused from the cache while all it read holds) is copied in with the
+arguments bound, keyword arguments and defaults included; so is a srcgrad
+transform called inside (``df = grad(f)``), as the IR of what it computes.  Inlining keeps generated code free of call overhead and
 lets activity analysis and the passes see through helpers.
 """
 from __future__ import annotations
@@ -20,7 +21,6 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import SrcGradError
 from ..ir.core import INT, Const, Var, arrange_results
 from ..ir.inline import inline
 from ..primitives.control import ConstTable
@@ -243,36 +243,52 @@ class SequenceLowering:
     # --- calls to the user's own functions ---------------------------------------
 
     def call_user_function(self, fn: types.FunctionType, node: ast.Call) -> Any:
-        from .lower import _IN_PROGRESS, lower_function
+        from .lower import _in_progress, read_function
         name = ast.unparse(node.func)
-        if fn in _IN_PROGRESS:
+        if fn in _in_progress():
             raise self.fail(f"{name}() is called recursively (directly or through helpers): recursion is "
                             f"not supported; write it with a loop", node)
-        try:
-            callee = lower_function(fn, self.registry)
-        except SrcGradError:
-            raise
+        reading = read_function(fn, self.registry)
+        self.helpers.append((fn, reading))
+        return self.inline_call(reading.ir, name, node)
+
+    def call_transformed(self, fn: Any, node: ast.Call) -> Any:
+        """A srcgrad transform (``df = grad(f)``) called here: inlined as what
+        it computes, its optimised IR, never as the function it was made from."""
+        return self.inline_call(fn.fn_ir, ast.unparse(node.func), node)
+
+    def inline_call(self, callee: Any, name: str, node: ast.Call) -> Any:
+        """Bind the call's arguments to `callee`'s parameters as Python would
+        (positions, keywords, defaults; a group parameter such as jvp's
+        ``primals`` takes a tuple) and inline its body."""
+        groups = callee.in_groups or tuple((p, None, ()) for p in callee.param_names)
+        names = [g[0] for g in groups]
         args = [self.expr(a) for a in node.args]
-        if len(args) > len(callee.param_names):
-            raise self.fail(f"{name}() takes {len(callee.param_names)} arguments, got {len(args)}", node)
-        bound: dict[str, Any] = dict(zip(callee.param_names, args))
+        if len(args) > len(names):
+            raise self.fail(f"{name}() takes {len(names)} arguments, got {len(args)}", node)
+        bound: dict[str, Any] = dict(zip(names, args))
         for kw in node.keywords:
-            if kw.arg is None or kw.arg not in callee.param_names:
+            if kw.arg is None or kw.arg not in names:
                 raise self.fail(f"{name}() has no parameter {kw.arg!r}", kw)
             if kw.arg in bound:
                 raise self.fail(f"{name}() got two values for {kw.arg!r}", kw)
             bound[kw.arg] = self.expr(kw.value)
-        defaults = dict(zip(callee.param_names[len(callee.param_names) - len(callee.defaults):],
-                            callee.defaults))
+        defaults = {} if callee.in_groups else \
+            dict(zip(names[len(names) - len(callee.defaults):], callee.defaults))
         values = []
-        for p in callee.param_names:
-            if p in bound:
-                value = bound[p]
-            elif p in defaults and (is_number(defaults[p])):
-                value = Const(defaults[p])
+        for group, count, _ in groups:
+            if group in bound:
+                value = bound[group]
+            elif group in defaults and is_number(defaults[group]):
+                value = Const(defaults[group])
             else:
-                raise self.fail(f"{name}() is missing a number for its parameter {p!r}", node)
-            values.append(self.scalar(value, node))
+                raise self.fail(f"{name}() is missing a number for its parameter {group!r}", node)
+            if count is None:
+                values.append(self.scalar(value, node))
+            elif isinstance(value, tuple) and len(value) == count:
+                values.extend(self.scalar(v, node) for v in value)
+            else:
+                raise self.fail(f"{name}() takes a tuple of {count} numbers as {group!r}", node)
         results = inline(self.b, callee, values, restamp=True)
         return arrange_results(callee.out_tree, results)
 

@@ -52,10 +52,12 @@ class UserPrimitive:
         return fn
 
     def primitive(self, registry: Any) -> Primitive:
+        """The primitive for the current rule: a new one each time the rule
+        is replaced, so lowerings that used the old one are not reused."""
         prim = self._built.get(id(registry))
         if prim is None:
-            prim = self._declare(registry)
-            self._built[id(registry)] = prim
+            # two threads may both declare it: both get the one kept
+            prim = self._built.setdefault(id(registry), self._declare(registry))
         return prim
 
     def _declare(self, registry: Any) -> Primitive:
@@ -67,15 +69,14 @@ class UserPrimitive:
 
     def _partials_rule(self, registry: Any) -> Callable[..., Any]:
         from ..ir.inline import inline
-        rule: list = []
 
         def partials(b: Any, *args_and_out: Any) -> tuple:
-            # Lowered on first use, not when the primitive is declared: a rule
+            # Lowered when used, not when the primitive is declared: a rule
             # that calls the primitive itself (sigmoid' = s * (1 - s) with
             # s = sigmoid(x)) then finds it declared instead of recursing.
-            if not rule:
-                rule.append(self._lower_rule(registry))
-            return inline(b, rule[0], args_and_out[:-1], restamp=True)
+            # Lowered each time (the cache reuses it while what it read
+            # holds): a rule whose constants or helpers change is read anew.
+            return inline(b, self._lower_rule(registry), args_and_out[:-1], restamp=True)
         return partials
 
     def _lower_rule(self, registry: Any) -> Any:

@@ -1,0 +1,101 @@
+"""Wrappers and decorators: srcgrad differentiates the object it is given.
+
+`inspect` follows ``__wrapped__``, so the source it shows for a
+``functools.wraps`` decorator, an ``lru_cache`` or a ``staticmethod`` is the
+source of the function inside, not of what Python calls.  srcgrad never looks
+through: a callable that is not a plain function defined with ``def`` (or
+one of srcgrad's own transforms and primitives, which the frontend handles
+first) is refused, naming it (`wrapper_description`); and a ``def`` may only
+carry srcgrad's own decorators, since with any other the name is bound to
+something else than the plain function the ``def`` made (`foreign_decorator`).
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import linecache
+import types
+from typing import Any
+
+from ..errors import SourceLocation
+from .resolve import MISSING
+
+
+def wrapper_description(obj: Any) -> str | None:
+    """What `obj` wraps, said for an error message, or None when it wraps
+    nothing (a plain function, or anything without ``__wrapped__``)."""
+    if isinstance(obj, functools.partial):
+        return f"a functools.partial of {_name(obj.func)}"
+    if isinstance(obj, (staticmethod, classmethod)):
+        return f"a {type(obj).__name__} object around {_name(obj.__func__)}"
+    try:
+        inner = getattr(obj, "__wrapped__", MISSING)
+    except Exception:       # a proxy whose attribute access fails is not a plain function either
+        return f"a {type(obj).__name__} object"
+    if inner is MISSING:
+        return None
+    if isinstance(obj, types.FunctionType):
+        return f"a wrapper function ({obj.__qualname__}, from a decorator) around {_name(inner)}"
+    return f"a {type(obj).__module__}.{type(obj).__qualname__} object around {_name(inner)}"
+
+
+def _name(obj: Any) -> str:
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return f"{name}()" if isinstance(name, str) else repr(obj)
+
+
+def foreign_decorator(node: ast.FunctionDef, func: types.FunctionType) -> ast.expr | None:
+    """The first decorator on `node` that is not srcgrad's own (``@grad``,
+    ``@srcgrad.primitive(domain=...)``, ``@p.derivative``, ...), or None."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if not _is_srcgrad_decorator(_resolve(target, func)):
+            return decorator
+    return None
+
+
+def _resolve(node: ast.expr, func: types.FunctionType) -> Any:
+    """The object a dotted decorator name refers to now, looked up as Python
+    would have when the ``def`` ran; MISSING when it cannot be told without
+    running code (anything but names and attributes of modules and of
+    srcgrad primitives)."""
+    if isinstance(node, ast.Name):
+        scope = getattr(func, "__globals__", {})
+        if node.id in scope:
+            return scope[node.id]
+        return getattr(builtins, node.id, MISSING)
+    if isinstance(node, ast.Attribute):
+        from ..primitives.user import UserPrimitive
+        base = _resolve(node.value, func)
+        if isinstance(base, (types.ModuleType, UserPrimitive)):
+            return getattr(base, node.attr, MISSING)
+    return MISSING
+
+
+def _is_srcgrad_decorator(obj: Any) -> bool:
+    from .. import api
+    from ..primitives.user import UserPrimitive, primitive
+    if obj is primitive or any(obj is getattr(api, name) for name in
+                               ("grad", "value_and_grad", "jvp", "jacobian", "hessian")):
+        return True
+    return getattr(obj, "__func__", None) is UserPrimitive.derivative and \
+        isinstance(getattr(obj, "__self__", None), UserPrimitive)
+
+
+def wrapper_location(obj: Any) -> SourceLocation | None:
+    """Where the function innermost in a wrapper was defined, at its first
+    decorator line: where the wrapping was asked for."""
+    seen = set()
+    while id(obj) not in seen:
+        seen.add(id(obj))
+        inner = getattr(obj, "func", None) if isinstance(obj, functools.partial) else \
+            getattr(obj, "__wrapped__", getattr(obj, "__func__", None))
+        if inner is None:
+            break
+        obj = inner
+    code = getattr(obj, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        return None
+    line = linecache.getline(code.co_filename, code.co_firstlineno)
+    return SourceLocation(code.co_filename, code.co_firstlineno, len(line) - len(line.lstrip()), None, line)
