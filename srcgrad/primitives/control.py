@@ -134,10 +134,15 @@ class LoopParts:
 
     def rebuild(self, b: Any, bounds: tuple, init: tuple, free: tuple, body: Region, cond: Region | None,
                 outs: tuple[Var, ...], **extra: Any) -> None:
+        """Append the loop rebuilt from new parts.  Params not given anew
+        (such as ``reverse``, the direction of a ``for``) carry over from the
+        original equation: a rebuilt loop runs the way the original ran."""
         params = [("body", body), ("n_state", len(init)), ("has_exit", self.has_exit)]
         if cond is not None:
             params.append(("cond", cond))
-        params += list(extra.items())
+        kept = {k: v for k, v in self.eqn.params if k not in ("body", "cond", "n_state", "has_exit")}
+        kept.update(extra)
+        params += list(kept.items())
         b.eqns.append(Eqn(self.eqn.prim, tuple(bounds) + tuple(init) + tuple(free), outs, tuple(params),
                           self.eqn.loc, role=self.eqn.role))
 
