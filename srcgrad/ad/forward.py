@@ -15,6 +15,7 @@ from typing import Any
 from ..codegen.naming import Namer, tangent_hint
 from ..errors import NoDerivativeRuleError
 from ..ir.builder import Builder
+from ..ir.check import check_stage
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var
 from .reverse import missing_rule_message
 
@@ -68,6 +69,6 @@ def forward(fn: Function, registry: Any = None, name: str | None = None,
     out_tangents = tuple(tangents.get(r, Const(0.0)) if isinstance(r, Var) else Const(0.0)
                          for r in body.results)
     region = Region(body.params + tangent_params, tuple(b.eqns), body.results + out_tangents)
-    return fn.with_body(region, name=name or fn.name,
+    return check_stage(fn.with_body(region, name=name or fn.name,
                         param_names=fn.param_names + tuple(p.hint for p in tangent_params),
-                        defaults=())
+                        defaults=(), out_tree=None), "forward mode")   # flat: callers shape it
