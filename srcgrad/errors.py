@@ -87,3 +87,9 @@ class ExportError(SrcGradError):
     """``srcgrad export`` cannot write something the generated code needs into
     a standalone module (a closure, an object that is not a module, function
     or literal, or anything that needs srcgrad at run time)."""
+
+
+class InternalError(SrcGradError):
+    """A bug in srcgrad itself: an IR that breaks its invariants (see
+    `srcgrad.ir.check.verify_ir`), or a state no transformation should reach.
+    Raised instead of generating code that could return a wrong number."""

@@ -1,7 +1,13 @@
 """Shared test configuration: hypothesis profiles and import path."""
 import os
 
-from hypothesis import HealthCheck, settings
+# Check the IR's invariants after every stage of every transformation
+# (`srcgrad.ir.check.check_stage`): a broken IR fails the test as an
+# InternalError instead of producing a number.  Set before srcgrad is
+# imported, and inherited by the subprocesses tests start.
+os.environ.setdefault("SRCGRAD_CHECK_IR", "1")   # SRCGRAD_CHECK_IR=0 measures the suite without
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 # "ci" runs hundreds of generated programs; SRCGRAD_HYPOTHESIS=thorough runs thousands.
 settings.register_profile("ci", max_examples=200, deadline=None,

@@ -19,8 +19,10 @@ def function(params: tuple[Var, ...], eqns: list[Eqn], results: tuple) -> Functi
 
 
 def nested(region: Region, *args) -> Eqn:
-    """A structured equation carrying `region` (as a conditional would)."""
-    return Eqn(COND, tuple(args), (Var("out"),), params=(("then", region),))
+    """A conditional whose two branches are `region` and a copy of it, on a
+    constant predicate, passing `args` to them."""
+    other = Region(tuple(Var(p.hint, p.kind) for p in region.params), (), tuple(Const(0.0) for _ in region.results))
+    return Eqn(COND, (Const(True),) + tuple(args), (Var("out"),), params=(("then", region), ("else", other)))
 
 
 def test_accepts_well_formed_function_with_nested_region():
@@ -92,3 +94,29 @@ def test_rejects_parameter_name_count_mismatch():
     broken = Function(name="f", param_names=("x", "y"), body=Region((x,), (), (x,)))
     with pytest.raises(AssertionError, match="parameter names"):
         verify_ir(broken)
+
+
+def test_rejects_conditional_whose_branch_takes_the_wrong_number_of_values():
+    x, p, q = Var("x"), Var("p"), Var("q")
+    branch = Region((p, q), (), (p,))
+    other = Region((Var("r"),), (), (Const(0.0),))
+    eqn = Eqn(COND, (Const(True), x), (Var("out"),), params=(("then", branch), ("else", other)))
+    with pytest.raises(AssertionError, match="region 'then' takes 2"):
+        verify_ir(function((x,), [eqn], (eqn.outs[0],)))
+
+
+def test_rejects_loop_body_of_the_wrong_shape():
+    loop = REGISTRY["for_range"]
+    x, i, s, extra = Var("x"), Var("i", "int"), Var("s"), Var("e")
+    body = Region((i, s, extra), (), (s,))       # one state value, no free value, but three params
+    eqn = Eqn(loop, (Const(0), Const(3), Const(1), x), (Var("out"),),
+              params=(("body", body), ("n_state", 1), ("has_exit", False)))
+    with pytest.raises(AssertionError, match="the body takes 3"):
+        verify_ir(function((x,), [eqn], (eqn.outs[0],)))
+
+
+def test_rejects_out_tree_that_misses_a_result():
+    x = Var("x")
+    fn = function((x,), [], (x, x)).with_body(Region((x,), (), (x, x)), out_tree=(0, 0))
+    with pytest.raises(AssertionError, match="out_tree"):
+        verify_ir(fn)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..codegen.naming import cotangent_hint, tangent_hint
+from ..errors import InternalError
 from ..ir.builder import Builder
 from ..ir.core import INT, REAL, Atom, Const, Eqn, Function, Region, Var
 from ..ir.inline import Renamer
@@ -215,6 +216,13 @@ def _loop_reverse(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents, resid
     if all(ct is None for ct in ct_in):
         return
     b.loc = eqn.loc
+    # the backward loop replays the iterations in the opposite order to the
+    # forward loop's: a forward ``range`` backwards, and a loop that already
+    # runs backwards (itself a backward sweep, differentiated again) forwards
+    forward_was_reversed = bool(eqn.param("reverse"))
+    if forward_was_reversed and residual.counter is not None:
+        raise InternalError("a reversed loop that can stop early is never generated, so it has no "
+                            "backward rule", eqn.loc)
     if parts.indexed and residual.counter is None:
         bounds = parts.bounds
     elif parts.indexed:
@@ -250,7 +258,8 @@ def _loop_reverse(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents, resid
             + tuple(Var(hint=cotangent_hint(state_outs[k]), kind=REAL) for k in residual.dstate)
             + tuple(Var(hint=cotangent_hint(parts.free[k]), kind=REAL) for k in residual.dfree))
     b.eqns.append(Eqn(FOR_RANGE, tuple(bounds) + init + tuple(parts.free), outs,
-                      (("body", body), ("n_state", len(init)), ("has_exit", False), ("reverse", True)),
+                      (("body", body), ("n_state", len(init)), ("has_exit", False),
+                       ("reverse", not forward_was_reversed)),
                       eqn.loc, role="backward"))
     ct_outs = outs[len(tapes):]
     for k, out in zip(residual.dstate, ct_outs):
@@ -290,8 +299,7 @@ def _loop_forward(b: Builder, eqn: Eqn, tangents: dict) -> None:
     init = tuple(parts.init) + tuple(_tangent_or_zero(tangents, parts.init[k]) if parts.init[k].kind != TAPE
                                      else tangents[parts.init[k]] for k in moving_state)
     free = tuple(parts.free) + tuple(tangents[parts.free[k]] for k in moving_free)
-    extra = {k: v for k, v in eqn.params if k not in ("body", "cond", "n_state", "has_exit")}
-    parts.rebuild(b, parts.bounds, init, free, body, cond, eqn.outs + t_outs, **extra)
+    parts.rebuild(b, parts.bounds, init, free, body, cond, eqn.outs + t_outs)
     for k, t in zip(moving_state, t_outs):
         tangents[state_outs[k]] = t
 

@@ -15,6 +15,7 @@ from typing import Any
 from ..codegen.naming import Namer, tangent_hint
 from ..errors import NoDerivativeRuleError
 from ..ir.builder import Builder
+from ..ir.check import check_stage
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var
 from .reverse import missing_rule_message
 
@@ -35,9 +36,32 @@ def tangent_eqn(b: Builder, eqn: Eqn, tangents: dict[Var, Atom]) -> None:
     if eqn.prim.partials is None:
         raise NoDerivativeRuleError(missing_rule_message(eqn.prim), eqn.loc)
     b.loc = eqn.loc
+    first = len(b.eqns)
     partials = eqn.prim.partials(b, *eqn.args, out)
-    terms = [b.mul(partials[i], tangents[eqn.args[i]]) for i in moving]
+    ieee = _ieee_values(b.eqns[first:])
+    terms = [_term(b, partials[i], tangents[eqn.args[i]], ieee) for i in moving]
     tangents[out] = b.named(b.add_all(terms), tangent_hint(out))
+
+
+def _ieee_values(eqns: list[Eqn]) -> set[Var]:
+    """The values among `eqns` (a rule's partials) computed through an IEEE
+    form (``ieee_div`` ...), which may be inf or nan where the primal is not."""
+    tainted: set[Var] = set()
+    for e in eqns:
+        if e.prim.hooks.get("ieee") or any(isinstance(a, Var) and a in tainted for a in e.args):
+            tainted.update(e.outs)
+    return tainted
+
+
+def _term(b: Builder, partial: Atom, tangent: Atom, ieee: set[Var]) -> Atom:
+    """partial * tangent.  A tangent that is 0 at run time (an argument that
+    does not move, such as the int exponent in ``jvp(f)((x, 3), (1.0, 0.0))``)
+    contributes 0 even where its partial is inf or nan (d/dn x ** n at
+    x < 0): 0 * nan would turn a finite derivative into nan."""
+    product = b.mul(partial, tangent)
+    if isinstance(partial, Var) and partial in ieee and isinstance(tangent, Var):
+        return b.select(b.eq(tangent, 0.0), 0.0, product)
+    return product
 
 
 def forward(fn: Function, registry: Any = None, name: str | None = None,
@@ -68,6 +92,6 @@ def forward(fn: Function, registry: Any = None, name: str | None = None,
     out_tangents = tuple(tangents.get(r, Const(0.0)) if isinstance(r, Var) else Const(0.0)
                          for r in body.results)
     region = Region(body.params + tangent_params, tuple(b.eqns), body.results + out_tangents)
-    return fn.with_body(region, name=name or fn.name,
+    return check_stage(fn.with_body(region, name=name or fn.name,
                         param_names=fn.param_names + tuple(p.hint for p in tangent_params),
-                        defaults=())
+                        defaults=(), out_tree=None), "forward mode")   # flat: callers shape it

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from ..codegen.naming import cotangent_hint
 from ..errors import ArgumentError, NoDerivativeRuleError
 from ..ir.builder import Builder
+from ..ir.check import check_stage
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var
 from .activity import active_vars
 
@@ -132,4 +133,6 @@ def reverse(fn: Function, argnums: Sequence[int], with_value: bool = False,
         ct = cts.take(b, p)
         grads.append(Const(0.0) if ct is None else ct)
     results = ((output,) if with_value else ()) + tuple(grads)
-    return fn.with_body(Region(body.params, tuple(b.eqns), results), name=name or fn.name)
+    # flat results (callers shape them, see api._grad)
+    grad_fn = fn.with_body(Region(body.params, tuple(b.eqns), results), name=name or fn.name, out_tree=None)
+    return check_stage(grad_fn, "reverse mode")

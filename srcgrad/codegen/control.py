@@ -266,9 +266,22 @@ def emit_pop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> lis
 
 
 def emit_const_index(ctx: CodegenContext, eqn: Eqn) -> ast.expr:
-    name = eqn.param("name")
+    name = _table_name(ctx, eqn.param("name"), tuple(eqn.param("table")))
     ctx.bind_global(name, tuple(eqn.param("table")))
     return ast.Subscript(value=_name(name), slice=ctx.atom(eqn.args[0]), ctx=ast.Load())
+
+
+def _table_name(ctx: CodegenContext, name: str, table: tuple) -> str:
+    """The global holding `table`: its own name, unless another table holds
+    that name in this module (two modules' ``C``, inlined helpers), then
+    ``C_1``, ``C_2``, ... (names no local has taken)."""
+    candidate, counter = name, 0
+    while not (ctx.globals.get(candidate) == table
+               or (candidate not in ctx.globals and (candidate == name or candidate not in ctx.namer.taken))):
+        counter += 1
+        candidate = f"{name}_{counter}"
+    ctx.namer.taken.add(candidate)
+    return candidate
 
 
 COND.hooks["emit_stmt"] = emit_cond

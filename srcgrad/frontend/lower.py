@@ -20,6 +20,7 @@ from typing import Any, Union
 from ..errors import (ArgumentError, NoDerivativeRuleError, SrcGradError,
                       UnsupportedSyntaxError)
 from ..ir.builder import Builder
+from ..ir.check import check_stage
 from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
 from ..primitives.core import constant_result
@@ -183,14 +184,15 @@ class Lowering(ControlFlowLowering, SequenceLowering):
     def named(self, value: Value, name: str) -> Value:
         """Give the user's name to the value an assignment just computed.
 
-        Only the temporary computed last, by the current statement, is renamed:
-        nothing else can hold it yet.  Anything else is simply bound."""
+        Only the temporary computed last, by the current statement, is named.
+        It is named in place, keeping its identity: the statement may hold it
+        elsewhere too (``a, b = pair(t)`` with ``pair`` returning ``p, p``, or
+        ``a = b = t``), and a fresh Var would leave those holders pointing at
+        a value nothing defines.  Anything else is simply bound."""
         if isinstance(value, Var) and not value.hint and len(self.b.eqns) > self.stmt_start:
             last = self.b.eqns[-1]
             if len(last.outs) == 1 and last.outs[0] is value:
-                new = Var(hint=name, kind=value.kind)
-                self.b.eqns[-1] = last.replace(outs=(new,))
-                return new
+                object.__setattr__(value, "hint", name)   # a hint is presentation only: Vars compare by identity
         return value
 
     # --- expressions ---------------------------------------------------------
@@ -436,7 +438,7 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
     in_progress[func] = source.location(source.node)
     try:
         lowering = Lowering(source, registry)
-        fn = lowering.lower()
+        fn = check_stage(lowering.lower(), f"lowering of {func.__qualname__}")
     finally:
         del in_progress[func]
     reading = cache.Reading(fn.with_body(fn.body, origin=None), code, defaults, lowering.scope,

@@ -209,9 +209,11 @@ class SequenceLowering:
         def bind(lowering: Any, index: Var) -> None:
             if index_name:
                 lowering.env[index_name] = index
+            # zip stops at the shortest table (the loop's bounds); each table
+            # keeps all its entries, so one name always means one table
             for t, (name, table) in zip(value_targets, tables):
                 value = lowering.b.apply("const_index", index,
-                                        params=(("table", ConstTable(table[:length])), ("name", name)))
+                                        params=(("table", ConstTable(table)), ("name", name)))
                 lowering.env[t.id] = lowering.named(value, t.id)
         return Iteration(bounds=(Const(0), Const(length), Const(1)), index_hint=index_name or "index",
                          target_names=names, bind=bind)

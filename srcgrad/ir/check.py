@@ -15,14 +15,43 @@ this check on every IR they see, so the slip is reported where it happened:
 * atoms are `Var` or `Const`, constants are numbers, and every kind is
   known: one of `srcgrad.ir.core.KINDS` or a primitive's declared output
   kind (the ``tape`` values of loops in reverse mode);
-* every equation defines at least one value, and a non-structured one has
+* every equation defines at least one value (a structured one may be left
+  with none, as dead code, by a pass), and a non-structured one has
   as many arguments as its primitive's `nargs` (unless it is variadic,
   ``nargs < 0``);
-* the function has one parameter name per body parameter.
+* a structured equation has the shape its primitive declares (a
+  ``check_shape`` hook: a loop body takes its index, state and free values
+  and returns its state, a conditional's branches take its free values and
+  return one value per output);
+* the function has one parameter name per body parameter, and its
+  ``out_tree`` names each result exactly once.
+
+`check_stage` runs the check after each stage of a transformation (lowering,
+each AD transform, each optimisation pass) when checking is switched on:
+by the environment variable ``SRCGRAD_CHECK_IR=1`` or by setting
+`CHECK_IR` here (the test suite does).  A broken IR is then an
+`srcgrad.errors.InternalError` naming the stage, never a number.
 """
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from .core import KINDS, Const, Eqn, Function, Region, Var
+
+CHECK_IR: bool = os.environ.get("SRCGRAD_CHECK_IR", "") not in ("", "0")
+
+
+def check_stage(fn: Function, stage: str) -> Function:
+    """`fn`, after checking its invariants when `CHECK_IR` is on."""
+    if CHECK_IR:
+        try:
+            verify_ir(fn)
+        except AssertionError as broken:
+            from ..errors import InternalError
+            raise InternalError(f"srcgrad built a broken IR ({stage}): {broken}. This is a bug in "
+                                f"srcgrad; please report it with the function being transformed") from None
+    return fn
 
 
 def verify_ir(fn: Function) -> None:
@@ -30,6 +59,17 @@ def verify_ir(fn: Function) -> None:
     _check(len(fn.param_names) == len(fn.body.params),
            f"{fn.name}: {len(fn.param_names)} parameter names for {len(fn.body.params)} parameters")
     _Checker(fn.name, _known_kinds()).region(fn.body, "body")
+    if fn.out_tree is not None:
+        leaves = sorted(_leaves(fn.out_tree))
+        _check(leaves == list(range(len(fn.body.results))),
+               f"{fn.name}: out_tree {fn.out_tree!r} does not name each of its {len(fn.body.results)} "
+               f"result(s) once")
+
+
+def _leaves(tree: Any) -> list[int]:
+    if isinstance(tree, int):
+        return [tree]
+    return [leaf for t in tree for leaf in _leaves(t)]
 
 
 def _known_kinds() -> set[str]:
@@ -82,7 +122,9 @@ class _Checker:
             _check(len(eqn.args) == eqn.prim.nargs,
                    f"{self.fn_name}: {where} has {len(eqn.args)} argument(s); {eqn.prim.name} takes "
                    f"{eqn.prim.nargs}")
-        _check(len(eqn.outs) >= 1, f"{self.fn_name}: {where} defines no value")
+        # a structured equation may be left with no outputs by a pass that
+        # moved all its state out (dead code, removed by the next pass)
+        _check(len(eqn.outs) >= 1 or eqn.prim.structured, f"{self.fn_name}: {where} defines no value")
         for arg in eqn.args:
             self.use(arg, visible, where)
         # nested regions are checked before the outputs are defined: they
@@ -90,5 +132,9 @@ class _Checker:
         for key, value in eqn.params:
             if isinstance(value, Region):
                 self.region(value, f"{where} region {key!r}")
+        shape = eqn.prim.hooks.get("check_shape")
+        if shape is not None:
+            problem = shape(eqn)
+            _check(problem is None, f"{self.fn_name}: {where}: {problem}")
         for out in eqn.outs:
             self.define(out, where)

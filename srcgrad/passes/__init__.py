@@ -2,6 +2,7 @@
 that runs them to a fixed point."""
 from __future__ import annotations
 
+from ..ir.check import check_stage
 from ..ir.core import Function
 from .copyprop import copy_propagation
 from .cse import common_subexpressions
@@ -23,14 +24,14 @@ FINISH = (float_constants,)
 
 def optimize(fn: Function, max_rounds: int = 12) -> Function:
     """Run the passes until the IR stops changing, then the finishing ones."""
-    before = fingerprint(fn)
+    before = fingerprint(check_stage(fn, "before optimisation"))
     for _ in range(max_rounds):
         for run in PIPELINE:
-            fn = run(fn)
+            fn = check_stage(run(fn), f"after the pass {run.__name__}")
         after = fingerprint(fn)
         if after == before:
             break
         before = after
     for run in FINISH:
-        fn = run(fn)
+        fn = check_stage(run(fn), f"after the pass {run.__name__}")
     return fn

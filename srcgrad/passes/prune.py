@@ -30,6 +30,13 @@ def _reads(region: Region, roots: list) -> set[Var]:
     return needed
 
 
+def _live_eqns(region: Region, needed: set[Var]) -> tuple[Eqn, ...]:
+    """The equations of `region` that compute something in `needed` (as
+    `_reads` found it): the rest may read parameters a pruned region no
+    longer has, so they go with them (the IR stays valid after each pass)."""
+    return tuple(e for e in region.eqns if e.prim.hooks.get("effect") or any(o in needed for o in e.outs))
+
+
 def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:
     keep = [j for j, o in enumerate(eqn.outs) if o in live]
     if not keep:
@@ -38,8 +45,9 @@ def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:
     reads = set()
     for key, region in regions.items():
         results = tuple(region.results[j] for j in keep)
-        reads |= _reads(region, list(results))
-        regions[key] = Region(region.params, region.eqns, results)
+        branch_reads = _reads(region, list(results))
+        reads |= branch_reads
+        regions[key] = Region(region.params, _live_eqns(region, branch_reads), results)
     free_keep = [k for k in range(len(eqn.args) - 1)
                  if any(r.params[k] in reads for r in (eqn.param("then"), eqn.param("else")))]
     for key, region in regions.items():
@@ -78,7 +86,7 @@ def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
     head = (index,) if index is not None else ()
     code = (parts.body.results[0],) if exit_live else ()
     body = Region(head + tuple(state_p[k] for k in ks) + tuple(free_p[k] for k in free_keep),
-                  parts.body.eqns, code + tuple(results[k] for k in ks))
+                  _live_eqns(parts.body, reads), code + tuple(results[k] for k in ks))
     cond = None
     if parts.cond is not None:
         c = parts.cond

@@ -134,10 +134,15 @@ class LoopParts:
 
     def rebuild(self, b: Any, bounds: tuple, init: tuple, free: tuple, body: Region, cond: Region | None,
                 outs: tuple[Var, ...], **extra: Any) -> None:
+        """Append the loop rebuilt from new parts.  Params not given anew
+        (such as ``reverse``, the direction of a ``for``) carry over from the
+        original equation: a rebuilt loop runs the way the original ran."""
         params = [("body", body), ("n_state", len(init)), ("has_exit", self.has_exit)]
         if cond is not None:
             params.append(("cond", cond))
-        params += list(extra.items())
+        kept = {k: v for k, v in self.eqn.params if k not in ("body", "cond", "n_state", "has_exit")}
+        kept.update(extra)
+        params += list(kept.items())
         b.eqns.append(Eqn(self.eqn.prim, tuple(bounds) + tuple(init) + tuple(free), outs, tuple(params),
                           self.eqn.loc, role=self.eqn.role))
 
@@ -206,6 +211,47 @@ def _trace_const_index(tracer: Any, eqn: Eqn, args: tuple) -> tuple:
     tracer.decide(eqn, index)          # which entry is read is part of the path, as for pick
     return (Const(eqn.param("table")[index]),)
 
+
+# --- their shapes: `hooks["check_shape"]` (run by `srcgrad.ir.check.verify_ir`) ---------
+
+def _cond_shape(eqn: Eqn) -> str | None:
+    """None when a conditional is well formed, else what is wrong."""
+    n_free = len(eqn.args) - 1
+    for key in ("then", "else"):
+        region = eqn.param(key)
+        if not isinstance(region, Region):
+            return f"no {key!r} region"
+        if len(region.params) != n_free or len(region.results) != len(eqn.outs):
+            return (f"region {key!r} takes {len(region.params)} and returns {len(region.results)} value(s); "
+                    f"the conditional passes {n_free} and defines {len(eqn.outs)}")
+    return None
+
+
+def _loop_shape(eqn: Eqn) -> str | None:
+    """None when a loop is well formed, else what is wrong."""
+    if not isinstance(eqn.param("body"), Region) or not isinstance(eqn.param("n_state"), int):
+        return "no body region or state count"
+    parts = LoopParts.of(eqn)
+    n_head, n_code = int(parts.indexed), int(parts.has_exit)
+    if len(eqn.args) < len(parts.bounds) + parts.n_state or len(parts.bounds) != 3 * n_head:
+        return f"{len(eqn.args)} argument(s) for {parts.n_state} state value(s)"
+    if len(parts.body.params) != n_head + parts.n_state + len(parts.free):
+        return (f"the body takes {len(parts.body.params)} value(s), not {n_head} index + {parts.n_state} "
+                f"state + {len(parts.free)} free")
+    if len(parts.body.results) != n_code + parts.n_state or len(eqn.outs) != n_code + parts.n_state:
+        return (f"the body returns {len(parts.body.results)} and the loop defines {len(eqn.outs)} value(s) "
+                f"for {parts.n_state} state value(s)")
+    if (parts.cond is None) == (eqn.prim is WHILE_LOOP):
+        return "a while loop needs a test region, and only a while loop has one"
+    if parts.cond is not None and (len(parts.cond.params) != parts.n_state + len(parts.free)
+                                   or len(parts.cond.results) != 1):
+        return "the loop test does not take the state and free values, or does not return one value"
+    return None
+
+
+COND.hooks["check_shape"] = _cond_shape
+FOR_RANGE.hooks["check_shape"] = _loop_shape
+WHILE_LOOP.hooks["check_shape"] = _loop_shape
 
 COND.hooks["trace"] = _trace_cond
 FOR_RANGE.hooks["trace"] = _trace_loop
