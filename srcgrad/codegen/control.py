@@ -93,7 +93,7 @@ def _emit_with_results_in_place(ctx: CodegenContext, region: Any, plan: RegionPl
         if not shared and free_at(name, r):
             _rename(stmts, current, name)
             ctx.namer.names[r] = name
-            ctx.namer.taken.discard(current)     # no longer used anywhere: free for later values
+            ctx.namer.release(current)     # no longer used anywhere: free for later values
     return stmts
 
 
@@ -126,8 +126,8 @@ def _range_call(ctx: CodegenContext, bounds: tuple, reverse: bool) -> ast.expr:
         args = [stop] if isinstance(start, Const) and start.value == 0 else [start, stop]
     else:
         args = [start, stop, step]
-    call = ast.Call(func=_name("range"), args=[ctx.atom(a) for a in args], keywords=[])
-    return _reversed(call) if reverse else call
+    call = ast.Call(func=ctx.builtin("range"), args=[ctx.atom(a) for a in args], keywords=[])
+    return _reversed(ctx, call) if reverse else call
 
 
 def emit_loop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> list[ast.stmt]:
@@ -206,7 +206,7 @@ def _walked(ctx: CodegenContext, eqn: Eqn, parts: LoopParts, names: list[str]) -
             if e.prim is TAPE_POP and e.args[0] in state_p and results[state_p.index(e.args[0])] is e.outs[1]:
                 tape = names[state_p.index(e.args[0])]
                 ctx.namer.fix(e.outs[1], tape)
-                walks.append((ctx.namer.name(e.outs[0]), _reversed(_name(tape))))
+                walks.append((ctx.namer.name(e.outs[0]), _reversed(ctx, _name(tape))))
                 handled.append(e)
     start, stop, step = parts.bounds
     whole = (isinstance(start, Const) and start.value == 0 and isinstance(step, Const) and step.value == 1
@@ -215,22 +215,31 @@ def _walked(ctx: CodegenContext, eqn: Eqn, parts: LoopParts, names: list[str]) -
         if (whole and e.prim is CONST_INDEX and e.args[0] is index and e.outs[0].hint
                 and len(e.param("table")) == stop.value):
             table = ctx.expr(e).value          # binds the table as a global; `NAME[i]` -> `NAME`
-            walks.append((ctx.namer.name(e.outs[0]), _reversed(table) if reverse else table))
+            walks.append((ctx.namer.name(e.outs[0]), _reversed(ctx, table) if reverse else table))
             handled.append(e)
     ctx.handled.update(handled)
     used = any(index in e.args for e in body.eqns if e not in handled) or index in body.results
     if used or not walks:
-        name = (ctx.namer.name(index) if index.hint else ctx.namer.name(index, "i")) if used else "_"
+        name = (ctx.namer.name(index) if index.hint else ctx.namer.name(index, "i")) if used else _unused(ctx)
         ctx.namer.fix(index, name)
         walks.insert(0, (name, _range_call(ctx, parts.bounds, reverse and used)))
     if len(walks) == 1:
         return _name(walks[0][0], True), walks[0][1]
     target = ast.Tuple(elts=[_name(n, True) for n, _ in walks], ctx=ast.Store())
-    return target, ast.Call(func=_name("zip"), args=[w for _, w in walks], keywords=[])
+    return target, ast.Call(func=ctx.builtin("zip"), args=[w for _, w in walks], keywords=[])
 
 
-def _reversed(iterable: ast.expr) -> ast.expr:
-    return ast.Call(func=_name("reversed"), args=[iterable], keywords=[])
+def _unused(ctx: CodegenContext) -> str:
+    """The loop variable nobody reads: ``_``, unless the user's code holds
+    something there (a parameter named ``_``); it is shared by every such
+    loop of the function, since nothing reads it."""
+    if ctx.unused_name is None:
+        ctx.unused_name = "_" if "_" not in ctx.namer.taken else ctx.namer.fresh("unused")
+    return ctx.unused_name
+
+
+def _reversed(ctx: CodegenContext, iterable: ast.expr) -> ast.expr:
+    return ast.Call(func=ctx.builtin("reversed"), args=[iterable], keywords=[])
 
 
 def _while(ctx: CodegenContext, parts: LoopParts, names: list[str], inner: list[ast.stmt]) -> ast.stmt:
@@ -266,22 +275,8 @@ def emit_pop(ctx: CodegenContext, eqn: Eqn, plan: RegionPlan, index: int) -> lis
 
 
 def emit_const_index(ctx: CodegenContext, eqn: Eqn) -> ast.expr:
-    name = _table_name(ctx, eqn.param("name"), tuple(eqn.param("table")))
-    ctx.bind_global(name, tuple(eqn.param("table")))
-    return ast.Subscript(value=_name(name), slice=ctx.atom(eqn.args[0]), ctx=ast.Load())
-
-
-def _table_name(ctx: CodegenContext, name: str, table: tuple) -> str:
-    """The global holding `table`: its own name, unless another table holds
-    that name in this module (two modules' ``C``, inlined helpers), then
-    ``C_1``, ``C_2``, ... (names no local has taken)."""
-    candidate, counter = name, 0
-    while not (ctx.globals.get(candidate) == table
-               or (candidate not in ctx.globals and (candidate == name or candidate not in ctx.namer.taken))):
-        counter += 1
-        candidate = f"{name}_{counter}"
-    ctx.namer.taken.add(candidate)
-    return candidate
+    table = ctx.global_object(eqn.param("name"), tuple(eqn.param("table")))
+    return ast.Subscript(value=table, slice=ctx.atom(eqn.args[0]), ctx=ast.Load())
 
 
 COND.hooks["emit_stmt"] = emit_cond

@@ -1,15 +1,30 @@
 """Generated source text and the compiled function.
 
 `emit_module` prints a function's IR as a standalone Python module (imports
-first, then the function), with astor; `compile_module` compiles it under a
-file name registered with `linecache` and backed by a loader in the module's
-globals, so `inspect.getsource`, tracebacks and pdb all show the generated
-code, even after `linecache.clearcache()`.
+first, then the function), with astor.  Everything in it is built as `ast`:
+names the naming authority decided (`naming`), literals as ``ast.Constant``.
+The only text added by hand are comments, which quote the user's source: they
+are escaped so that nothing in them can end the comment line, and the module
+text is parsed back and compared with the tree it was printed from, so the
+text means exactly that tree (a hostile docstring, file or function name
+cannot become code).
+
+`compile_module` compiles it under a file name of its own (the function, where
+its user function lives, and a digest of the text), registered with
+`linecache` and backed by a loader in the module's globals, so
+`inspect.getsource`, tracebacks and pdb all show the generated code, even
+after `linecache.clearcache()`.  The default traceback of Python 3.11 and 3.12
+is printed by C code that reads the file from disk: the text is therefore
+also written, once, to a private cache folder under that name (best effort:
+nothing depends on it but that display).
 """
 from __future__ import annotations
 
+import ast
+import hashlib
 import linecache
-import re
+import os
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,35 +35,34 @@ from . import control  # noqa: F401  (statements for structured primitives)
 from .naming import Namer
 from .pyast import COMMENT_MARKER, CodegenContext, function_def
 
-_MARKER = re.compile(r"^(\s*)" + COMMENT_MARKER.format(r"(\d+)") + r"\s*$")
-
 
 @dataclass(frozen=True)
 class GeneratedModule:
     name: str               # the function's name in the module
     source: str             # the whole module, imports included
     globals: dict[str, Any]  # objects the module needs besides its imports (user primitives)
-    imports: tuple[str, ...]
+    imports: tuple[str, ...]  # modules imported (``import math`` or ``import math as _math``)
 
 
 def emit_module(fn: Function, docstring: str | None = None) -> GeneratedModule:
-    reserved = {fn.name} | set(fn.param_names)
-    ctx = CodegenContext(namer=Namer(reserved))
+    groups = {group[0] for group in fn.in_groups or ()}
+    ctx = CodegenContext(namer=Namer({fn.name} | set(fn.param_names) | groups))
     _reserve_globals(fn, ctx)
     node = function_def(fn, ctx, docstring)
-    text = astor.to_source(node)
-    lines = []
-    for line in text.splitlines():
-        match = _MARKER.match(line)
-        lines.append(f"{match.group(1)}# {ctx.comments[int(match.group(2))]}" if match else line)
-    imports = tuple(sorted(ctx.imports))
-    header = "".join(f"import {m}\n" for m in imports)
-    source = (header + "\n\n" if header else "") + "\n".join(lines) + "\n"
-    return GeneratedModule(fn.name, source, dict(ctx.globals), imports)
+    imports, bindings = ctx.module_names.resolve(node)
+    import_nodes: list[ast.stmt] = [
+        ast.Import(names=[ast.alias(name=module, asname=None if bound == module else bound)])
+        for module, bound in imports]
+    tree = ast.Module(body=import_nodes + [node], type_ignores=[])
+    source = _with_comments(astor.to_source(tree), ctx.comments)
+    check_text(source, _without_comments(tree, len(ctx.comments)))
+    return GeneratedModule(fn.name, source, bindings, tuple(module for module, _ in imports))
 
 
 def _reserve_globals(fn: Function, ctx: CodegenContext) -> None:
-    """Module names and user-primitive names must not be shadowed by locals."""
+    """Locals avoid the names of modules and objects the code reads, so those
+    keep their own names (the code reads ``math.exp``, not an alias), unless a
+    parameter holds one."""
     for eqn in fn.body.walk():
         ctx.namer.taken |= set(eqn.prim.imports)
         ctx.namer.taken |= {name for name, _ in eqn.prim.globals}
@@ -56,6 +70,100 @@ def _reserve_globals(fn: Function, ctx: CodegenContext) -> None:
         if names is not None:
             ctx.namer.taken |= set(names(eqn))
 
+
+# --- comments --------------------------------------------------------------------
+
+def comment_text(text: str) -> str:
+    """`text` made safe to follow ``#``: every character that is not
+    printable (line and paragraph separators, ``\\r``, form feeds, NUL, ...)
+    is written as its escape, so the comment is one line to Python, to
+    `linecache` and to every editor."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _is_marker(stmt: ast.stmt) -> int | None:
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
+        prefix, _, rest = COMMENT_MARKER.partition("{}")
+        name = stmt.value.id
+        if name.startswith(prefix) and name.endswith(rest):
+            digits = name[len(prefix):len(name) - len(rest)]
+            if digits.isdigit():
+                return int(digits)
+    return None
+
+
+def _with_comments(text: str, comments: list[str]) -> str:
+    """Replace each marker statement of the printed module by its comment.
+    The markers are found by parsing the text, so only statements count
+    (never a docstring line that happens to look like one)."""
+    lines = text.splitlines(True)
+    for stmt in ast.walk(ast.parse(text)):
+        index = _is_marker(stmt) if isinstance(stmt, ast.stmt) else None
+        if index is not None:
+            line = lines[stmt.lineno - 1]
+            indent = line[:len(line) - len(line.lstrip())]
+            lines[stmt.lineno - 1] = f"{indent}# {comment_text(comments[index])}\n"
+    return "".join(lines)
+
+
+def _without_comments(tree: ast.Module, count: int) -> ast.Module:
+    """A copy of `tree` without its comment markers: what the text must mean."""
+    class Strip(ast.NodeTransformer):
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            super().generic_visit(node)
+            for field in ("body", "orelse", "finalbody"):
+                stmts = getattr(node, field, None)
+                if isinstance(stmts, list):
+                    setattr(node, field, [s for s in stmts if _is_marker(s) is None])
+            return node
+    import copy
+    return Strip().visit(copy.deepcopy(tree))
+
+
+class GeneratedTextError(AssertionError):
+    """The printed module does not mean the tree it was printed from (an
+    internal error: nothing is compiled)."""
+
+
+def check_text(source: str, tree: ast.AST) -> None:
+    """Raise unless `source` parses to exactly `tree` (comments aside)."""
+    try:
+        parsed = ast.parse(source)
+    except SyntaxError as exc:
+        raise GeneratedTextError(f"generated code does not parse: {exc}") from None
+    difference = _first_difference(parsed, tree)
+    if difference is not None:
+        raise GeneratedTextError(f"generated text does not mean the generated tree: {difference}")
+
+
+def _first_difference(a: Any, b: Any, path: str = "module") -> str | None:
+    if isinstance(a, ast.AST) or isinstance(b, ast.AST):
+        if type(a) is not type(b):
+            return f"{path}: {type(a).__name__} != {type(b).__name__}"
+        for field in a._fields:
+            found = _first_difference(_field(a, field), _field(b, field), f"{path}.{field}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} != {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = _first_difference(x, y, f"{path}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if type(a) is not type(b) or repr(a) != repr(b):
+        return f"{path}: {a!r} != {b!r}"
+    return None
+
+
+def _field(node: ast.AST, field: str) -> Any:
+    value = getattr(node, field, None)
+    return None if value == [] else value    # an absent list field reads as empty
+
+
+# --- compiling ---------------------------------------------------------------------
 
 class _SourceLoader:
     """Answers linecache's lazy look-up with the generated source."""
@@ -67,11 +175,61 @@ class _SourceLoader:
         return self._source
 
 
+def generated_filename(module: GeneratedModule, origin: str) -> str:
+    """``srcgrad-generated/grad_f@model.py:12-1a2b3c4d.py``: the function,
+    where its user function lives, and a digest of the text, so two
+    different generated functions never share a name, and the same text
+    always gets the same one."""
+    digest = hashlib.sha256(module.source.encode("utf-8")).hexdigest()[:10]
+    where = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in origin)
+    return os.path.join(_cache_folder(), f"{module.name}@{where}-{digest}.py")
+
+
+_FOLDER: list[str] = []
+
+
+def _cache_folder() -> str:
+    """A folder private to this user for the texts of generated modules
+    (``srcgrad-generated`` under the temporary folder), or a relative name
+    when it cannot be made."""
+    if not _FOLDER:
+        folder = os.path.join(tempfile.gettempdir(), f"srcgrad-generated-{_user_id()}")
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            info = os.lstat(folder)
+            if not os.path.isdir(folder) or os.path.islink(folder) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                folder = "srcgrad-generated"
+        except OSError:
+            folder = "srcgrad-generated"
+        _FOLDER.append(folder)
+    return _FOLDER[0]
+
+
+def _user_id() -> str:
+    return str(os.getuid()) if hasattr(os, "getuid") else "user"
+
+
+def _write_once(filename: str, source: str) -> None:
+    """Best effort: the C traceback printer of Python 3.11/3.12 reads lines
+    from this file.  Written atomically; a file already there with this name
+    holds this text (the name carries its digest)."""
+    if not os.path.isabs(filename) or os.path.exists(filename):
+        return
+    try:
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(filename), suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(source)
+        os.replace(temporary, filename)
+    except OSError:
+        pass
+
+
 def compile_module(module: GeneratedModule, origin: str) -> Any:
     """Compile and return the generated function.  `origin` says where the
     user's function lives; it becomes part of the generated file name."""
-    filename = f"srcgrad-generated/{module.name}@{origin}.py"
+    filename = generated_filename(module, origin)
     linecache.cache[filename] = (len(module.source), None, module.source.splitlines(True), filename)
+    _write_once(filename, module.source)
     namespace: dict[str, Any] = {
         "__name__": f"srcgrad_generated_{module.name}",
         "__loader__": _SourceLoader(module.source),

@@ -9,17 +9,27 @@
   ``x``, ``x_1``, ``x_2`` in definition order, a temporary that is not inlined
   is named after its operation (``exp_z``) or ``t``.  Names are deterministic:
   they depend only on the program, never on ids or addresses.
+* `ModuleNames` decides the module-level names a generated module reads:
+  modules it imports (``math``), builtins it calls (``range``, ``float``),
+  objects it binds (user primitives, constant tables, default values) and the
+  function's own name.  Each keeps its natural name unless that name is also
+  bound inside the function (a parameter named ``math`` or ``range``: the
+  parameters are the signature and keep their names) or stands for another
+  object; then the generated code reads it under a fresh ``_``-prefixed
+  alias (``import math as _math``, ``_range = builtins.range``).
 * Transformed functions are named ``grad_f``, ``value_and_grad_f``, ``jvp_f``.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
-import re
+from dataclasses import dataclass
+from typing import Any
 
 from ..ir.core import Var
 
-_IDENT = re.compile(r"[^0-9A-Za-z_]")
+_BUILTINS = frozenset(dir(builtins))
 
 
 def cotangent_hint(var: Var) -> str:
@@ -43,17 +53,27 @@ def transformed_name(kind: str, name: str) -> str:
 
 
 def _clean(text: str) -> str:
-    text = _IDENT.sub("_", text).strip("_") or "t"
-    return "_" + text if text[0].isdigit() else text
+    """`text` as an identifier: characters Python does not allow in one
+    become ``_`` (so ``θ`` stays ``θ``), leading and trailing underscores go
+    (they belong to the user's parameters, whose names are kept as they are,
+    and to srcgrad's own module-level aliases)."""
+    chars = [c if ("a" + c).isidentifier() else "_" for c in text]
+    text = "".join(chars).strip("_") or "t"
+    return "_" + text if not text.isidentifier() else text
 
 
 class Namer:
-    """Allocates identifiers for the vars of one generated function."""
+    """Allocates identifiers for the vars of one generated function.
+
+    A name is ``base`` or ``base_N`` with the smallest N not taken; a counter
+    per base remembers where the search stopped, so allocating is O(1)
+    amortised (every index below a base's counter is taken)."""
 
     def __init__(self, reserved: set[str]) -> None:
         self.taken: set[str] = set(reserved) | set(keyword.kwlist)
         self.names: dict[Var, str] = {}
-        self._builtins = set(dir(builtins))
+        self._next: dict[str, int] = {}              # base -> smallest index that may be free
+        self._origin: dict[str, tuple[str, int]] = {}  # allocated name -> (base, index)
 
     def fix(self, var: Var, name: str) -> str:
         """Give `var` exactly `name` (parameters)."""
@@ -61,16 +81,124 @@ class Namer:
         self.taken.add(name)
         return name
 
+    def fresh(self, base: str) -> str:
+        """A name not taken yet, ``base`` or ``base_N``, taken from now on."""
+        index = self._next.get(base, 0)
+        while True:
+            candidate = f"{base}_{index}" if index else base
+            if candidate not in self.taken and candidate not in _BUILTINS:
+                break
+            index += 1
+        self._next[base] = index + 1
+        self.taken.add(candidate)
+        self._origin[candidate] = (base, index)
+        return candidate
+
     def name(self, var: Var, fallback: str = "t") -> str:
         found = self.names.get(var)
         if found is not None:
             return found
-        base = _clean(var.hint) if var.hint else _clean(fallback)
-        candidate = base
-        counter = 0
-        while candidate in self.taken or candidate in self._builtins:
-            counter += 1
-            candidate = f"{base}_{counter}"
-        self.taken.add(candidate)
+        candidate = self.fresh(_clean(var.hint) if var.hint else _clean(fallback))
         self.names[var] = candidate
         return candidate
+
+    def release(self, name: str) -> None:
+        """`name` is used nowhere any more: later values may take it."""
+        self.taken.discard(name)
+        origin = self._origin.pop(name, None)
+        if origin is not None:
+            base, index = origin
+            self._next[base] = min(self._next.get(base, 0), index)
+
+
+# --- module-level names --------------------------------------------------------
+
+MODULE = "module"      # ``import math``
+BUILTIN = "builtin"    # ``range``, ``float``
+OBJECT = "object"      # a bound object: user primitive, table, default value
+
+
+@dataclass
+class _Entity:
+    kind: str
+    name: str            # the name it is naturally known by
+    obj: Any
+    nodes: list          # the ast.Name nodes reading it
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # noqa: BLE001 - objects whose == raises or is not a bool are different
+        return False
+
+
+class ModuleNames:
+    """The module-level names one generated module reads (see the module
+    docstring).  Code generation asks for a reference with `ref`; `resolve`
+    names every entity once the function is complete, when it is known which
+    names the function binds itself."""
+
+    def __init__(self) -> None:
+        self._entities: list[_Entity] = []
+
+    def ref(self, kind: str, name: str, obj: Any = None, node: ast.Name | None = None) -> ast.Name:
+        """A node reading the module, builtin or object `name` (`node`
+        itself, when the caller already built it)."""
+        entity = self._find(kind, name, obj)
+        node = node if node is not None else ast.Name(id=name, ctx=ast.Load())
+        entity.nodes.append(node)
+        return node
+
+    def _find(self, kind: str, name: str, obj: Any) -> _Entity:
+        for entity in self._entities:
+            if entity.kind == kind and entity.name == name and (kind != OBJECT or _same(entity.obj, obj)):
+                return entity
+        entity = _Entity(kind, name, obj, [])
+        self._entities.append(entity)
+        return entity
+
+    def resolve(self, function: ast.FunctionDef) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+        """Give every entity a module-level name and rewrite its nodes.
+
+        Returns the imports as (module, bound name) pairs and the objects to
+        bind in the module's globals.  A natural name is kept unless the
+        function binds it (a parameter or local), it is the function's own
+        name, or an earlier entity already holds it; aliases are ``_name``,
+        ``_name_1``, ... clear of every name in the module."""
+        bound_inside = _bound_names(function)
+        used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} | bound_inside | {function.name}
+        used |= {e.name for e in self._entities}
+        held: set[str] = {function.name} | bound_inside
+        aliases = Namer(used)
+        imports: list[tuple[str, str]] = []
+        bindings: dict[str, Any] = {}
+        for entity in self._entities:
+            name = entity.name
+            if name in held:
+                name = aliases.fresh("_" + entity.name.lstrip("_"))
+            held.add(name)
+            for node in entity.nodes:
+                node.id = name
+            if entity.kind == MODULE:
+                imports.append((entity.name, name))
+            elif entity.kind == OBJECT:
+                bindings[name] = entity.obj
+            elif name != entity.name:
+                bindings[name] = getattr(builtins, entity.name)
+        return sorted(imports), bindings
+
+
+def _bound_names(function: ast.FunctionDef) -> set[str]:
+    """Every name the function binds locally: its parameters and targets."""
+    args = function.args
+    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    names |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    return names
+
+
+def builtin_name(name: str) -> bool:
+    return name in _BUILTINS

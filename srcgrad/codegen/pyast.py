@@ -14,12 +14,13 @@ statements through an ``emit_stmt`` hook.
 from __future__ import annotations
 
 import ast
+import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var, arrange_results
-from .naming import Namer, temporary_name
+from .naming import BUILTIN, MODULE, OBJECT, ModuleNames, Namer, builtin_name, temporary_name
 
 COMMENT_MARKER = "__srcgrad_comment_{}__"
 
@@ -28,8 +29,8 @@ COMMENT_MARKER = "__srcgrad_comment_{}__"
 class CodegenContext:
     namer: Namer
     comments: list[str] = field(default_factory=list)
-    imports: set[str] = field(default_factory=set)
-    globals: dict[str, Any] = field(default_factory=dict)
+    # every module, builtin and object the code reads (see naming.ModuleNames)
+    module_names: ModuleNames = field(default_factory=ModuleNames)
     inlined: dict[Var, Eqn] = field(default_factory=dict)
     # region parameters that stand for an outer value (no Python name of their own)
     aliases: dict[Var, Atom] = field(default_factory=dict)
@@ -41,17 +42,31 @@ class CodegenContext:
     reserved: set[str] = field(default_factory=set)
     # equations a loop header already accounts for (``for x in reversed(x_tape)``)
     handled: set[Eqn] = field(default_factory=set)
+    # the loop variable of loops that do not read it, when ``_`` is the user's
+    unused_name: str | None = None
 
     def comment(self, text: str) -> ast.stmt:
         self.comments.append(text)
         marker = COMMENT_MARKER.format(len(self.comments) - 1)
         return ast.Expr(value=ast.Name(id=marker, ctx=ast.Load()))
 
+    def builtin(self, name: str) -> ast.Name:
+        """A node reading the builtin `name` (``range``, ``float``)."""
+        return self.module_names.ref(BUILTIN, name)
+
+    def global_object(self, name: str, obj: Any) -> ast.Name:
+        """A node reading `obj`, bound in the module's globals as `name`
+        (or under an alias, when `name` is taken)."""
+        return self.module_names.ref(OBJECT, name, obj)
+
+    def constant(self, value: Any) -> ast.expr:
+        return constant(value, self.builtin)
+
     def atom(self, atom: Atom) -> ast.expr:
         while isinstance(atom, Var) and atom in self.aliases:
             atom = self.aliases[atom]
         if isinstance(atom, Const):
-            return constant(atom.value)
+            return self.constant(atom.value)
         eqn = self.inlined.get(atom)
         if eqn is not None:
             return self.expr(eqn)
@@ -59,18 +74,31 @@ class CodegenContext:
 
     def expr(self, eqn: Eqn) -> ast.expr:
         prim = eqn.prim
-        self.imports |= prim.imports
-        for name, obj in prim.globals:
-            self.bind_global(name, obj)
         hook = prim.hooks.get("emit_expr")
         if hook is not None:
             return hook(self, eqn)
-        return prim.emit(*(self.atom(a) for a in eqn.args))
+        args = [self.atom(a) for a in eqn.args]
+        node = prim.emit(*args)
+        self._claim_free_names(prim, node, args)
+        return node
 
-    def bind_global(self, name: str, obj: Any) -> None:
-        existing = self.globals.setdefault(name, obj)
-        if existing is not obj and existing != obj:
-            raise ValueError(f"two different objects named {name!r} in one generated module")
+    def _claim_free_names(self, prim: Any, node: ast.expr, args: list[ast.expr]) -> None:
+        """The names a primitive's printed form reads itself (``math`` in
+        ``math.exp(x)``, ``abs``, a user primitive's own name), as opposed to
+        its operands, become references the module names decide."""
+        own = {id(n) for a in args for n in ast.walk(a)}
+        objects = dict(prim.globals)
+        for sub in ast.walk(node):
+            if not isinstance(sub, ast.Name) or id(sub) in own:
+                continue
+            if sub.id in objects:
+                self.module_names.ref(OBJECT, sub.id, objects[sub.id], node=sub)
+            elif sub.id in prim.imports:
+                self.module_names.ref(MODULE, sub.id, node=sub)
+            elif builtin_name(sub.id):
+                self.module_names.ref(BUILTIN, sub.id, node=sub)
+            else:
+                raise AssertionError(f"primitive {prim.name} prints a name {sub.id!r} it does not declare")
 
     def name_of(self, atom: Atom) -> str | None:
         """The Python name holding `atom` here, if it has one of its own."""
@@ -98,13 +126,31 @@ class CodegenContext:
                                               for a in eqn.args])
 
 
-def constant(value: Any) -> ast.expr:
-    if isinstance(value, float) and value != value:
-        return ast.Call(func=ast.Name(id="float", ctx=ast.Load()), args=[ast.Constant("nan")], keywords=[])
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        call = ast.Call(func=ast.Name(id="float", ctx=ast.Load()), args=[ast.Constant("inf")], keywords=[])
-        return call if value > 0 else ast.UnaryOp(op=ast.USub(), operand=call)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+def plain_value(value: Any) -> Any:
+    """`value` as a plain ``bool``/``int``/``float``/``str``/``None`` with
+    exactly its value: a subclass (``numpy.float64``, an ``IntEnum``, a float
+    with its own ``__repr__``) is never printed through its own methods.
+    Anything else is refused: only these can be literals in generated code."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, int):            # bool cannot be subclassed: an int subclass
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise TypeError(f"a {type(value).__name__} cannot be written as a literal in generated code")
+
+
+def constant(value: Any, builtin: Callable[[str], ast.expr]) -> ast.expr:
+    """A literal for `value`; `builtin` gives a node reading a builtin (for
+    ``float('inf')``, which has no literal).  -0.0 keeps its sign."""
+    value = plain_value(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        text = "nan" if value != value else "inf"
+        call = ast.Call(func=builtin("float"), args=[ast.Constant(text)], keywords=[])
+        return ast.UnaryOp(op=ast.USub(), operand=call) if value < 0 else call
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.copysign(1, value) < 0:
         return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
     return ast.Constant(value)
 
@@ -212,7 +258,7 @@ def function_def(fn: Function, ctx: CodegenContext, docstring: str | None) -> as
         for group, count, *rest in fn.in_groups:
             names = [ast.Name(id=n, ctx=ast.Store()) for n in fn.param_names[start:start + count]]
             target = ast.Tuple(elts=names, ctx=ast.Store())
-            value = _group_value(group, count, rest[0] if rest else ())
+            value = _group_value(ctx, group, count, rest[0] if rest else ())
             body.append(ast.Assign(targets=[target], value=value, lineno=0))
             signature.append(group)
             start += count
@@ -228,16 +274,16 @@ def function_def(fn: Function, ctx: CodegenContext, docstring: str | None) -> as
                            lineno=1, col_offset=0)
 
 
-def _group_value(group: str, count: int, defaults: tuple) -> ast.expr:
+def _group_value(ctx: CodegenContext, group: str, count: int, defaults: tuple) -> ast.expr:
     """``primals`` itself, or, when its last parameters have defaults, the
     group completed with them: ``(*primals, *(2.0,)[len(primals) - 1:])``."""
     if not defaults:
         return ast.Name(id=group, ctx=ast.Load())
     required = count - len(defaults)
-    length = ast.Call(func=ast.Name(id="len", ctx=ast.Load()), args=[ast.Name(id=group, ctx=ast.Load())],
+    length = ast.Call(func=ctx.builtin("len"), args=[ast.Name(id=group, ctx=ast.Load())],
                       keywords=[])
     start = ast.BinOp(left=length, op=ast.Sub(), right=ast.Constant(required)) if required else length
-    tail = ast.Subscript(value=ast.Tuple(elts=[constant(d) for d in defaults], ctx=ast.Load()),
+    tail = ast.Subscript(value=ast.Tuple(elts=[ctx.constant(d) for d in defaults], ctx=ast.Load()),
                          slice=ast.Slice(lower=start, upper=None, step=None), ctx=ast.Load())
     return ast.Tuple(elts=[ast.Starred(value=ast.Name(id=group, ctx=ast.Load()), ctx=ast.Load()),
                            ast.Starred(value=tail, ctx=ast.Load())], ctx=ast.Load())
@@ -245,7 +291,5 @@ def _group_value(group: str, count: int, defaults: tuple) -> ast.expr:
 
 def _default(ctx: CodegenContext, name: str, value: Any) -> ast.expr:
     if value is None or isinstance(value, (bool, int, float, str)):
-        return constant(value) if isinstance(value, (int, float)) else ast.Constant(value)
-    global_name = f"_default_{name}"
-    ctx.globals[global_name] = value
-    return ast.Name(id=global_name, ctx=ast.Load())
+        return ctx.constant(value)
+    return ctx.global_object(f"_default_{name}", value)
