@@ -326,9 +326,12 @@ def _path(check: CaseCheck, i: int, verdict: tuple[Comparison, Outcome] | None, 
     if comparison.points == 0:
         if evidence:
             return PathResult(label, NUMERIC, f"agrees with finite differences of f at {run.agreed} point(s); "
-                                              f"no proof, and no sample point where both symbolic "
-                                              f"derivatives are defined")
-        return PathResult(label, UNCHECKED, "no proof, and no sample point where both derivatives are defined")
+                                              f"no proof, and no sample point where the symbolic "
+                                              f"sides could be compared")
+        why = f"; {run.why_skipped}" if run is not None and run.why_skipped else ""
+        return PathResult(label, UNCHECKED, "no proof, and no sample point where the two sides could be compared "
+                                            "(undefined there, or a numerical derivative that does not settle: "
+                                            f"an ill-conditioned point){why}")
     if not comparison.informative and not evidence:
         return PathResult(label, UNCHECKED, "no proof, and every sample point is flat (all partials zero): "
                                             "zero agreeing with zero proves nothing")

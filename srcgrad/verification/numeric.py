@@ -123,22 +123,36 @@ class ProgramEvaluator:
             return None
 
     def partial(self, fn: Any, point: Sequence[Any], i: int) -> tuple[Any, Any]:
-        """d fn / d point[i] by a fourth-order central difference with step
-        1e-10 at `DIGITS` digits, and a bound on its error (about 1e-40
-        relative to fn's size); (None, 0) where fn is undefined nearby."""
+        """d fn / d point[i] by fourth-order central differences at `DIGITS`
+        digits with steps 1e-10 and 1e-10/16 (relative), and a bound on the
+        error: rounding (about 1e-40 relative to fn's size; float rounding
+        where an opaque primitive runs in Python) plus the two estimates'
+        difference, which is what is left of the truncation error at an
+        ill-conditioned point (a chaotic loop has huge higher derivatives).
+        (None, 0) where fn is undefined nearby or the estimates do not
+        settle."""
         x = mpmath.mpf(point[i])
         h = mpmath.mpf("1e-10") * max(1, abs(x))
+        coarse, fine = self._stencil(fn, point, i, x, h), self._stencil(fn, point, i, x, h / 16)
+        if coarse is None or fine is None:
+            return None, 0
+        spread = abs(coarse[0] - fine[0])
+        if spread > mpmath.mpf("1e-6") * abs(fine[0]) + fine[1] + coarse[1]:
+            return None, 0
+        return fine[0], fine[1] + spread
+
+    def _stencil(self, fn: Any, point: Sequence[Any], i: int, x: Any, h: Any) -> tuple[Any, Any] | None:
         values = []
         for k in (2, 1, -1, -2):
             moved = list(point)
             moved[i] = x + k * h
             result = self.results(fn, moved)
             if result is None or result[0] is None:
-                return None, 0
+                return None
             values.append(result[0])
         a, b, c, d = values
         largest = max(1, *(abs(v) for v in values))
-        noise = mpmath.mpf("1e-38") * largest
+        noise = mpmath.mpf("1e-38") * largest / (12 * h) * mpmath.mpf("1e-10")
         if self.functions:      # an opaque primitive runs its Python code, in floats
             noise += 18 * mpmath.mpf(2) ** -52 * largest / (12 * h)
         return (-a + 8 * b - 8 * c + d) / (12 * h), noise

@@ -31,7 +31,9 @@ from typing import Any, Callable, Sequence
 EPS = 2.0 ** -52
 CONVERGED = 1e-4     # largest relative error bound of an estimate that counts
 RTOL = 1e-6          # what a float finite difference of a smooth function reliably gives
-STARTS = (1e-2, 1e-3)    # starting steps, relative to max(|x|, 1)
+# starting steps (central, one-sided) relative to max(|x|, 1): wide first; a
+# function that wiggles on a finer scale (a chaotic loop) settles only at the later ones
+STARTS = ((1e-2, 1e-3), (1e-4, 1e-5), (1e-6, 1e-7))
 _CON, _NTAB, _SAFE = 1.4, 10, 2.0
 
 
@@ -101,8 +103,15 @@ class Oracle:
 
     def partial(self, point: tuple, i: int) -> Estimate | None:
         """d f / d point[i], or None where f is not smooth near the point
-        (a central and two one-sided extrapolations disagree) or cannot be
-        evaluated nearby."""
+        (a central and two one-sided extrapolations disagree, at every scale
+        of `STARTS`) or cannot be evaluated nearby."""
+        for wide, narrow in STARTS:
+            found = self._partial(point, i, wide, narrow)
+            if found is not None:
+                return found
+        return None
+
+    def _partial(self, point: tuple, i: int, wide: float, narrow: float) -> Estimate | None:
         x = float(point[i])
         largest = [0.0]
 
@@ -114,7 +123,7 @@ class Oracle:
             return value
 
         scale = max(abs(x), 1.0)
-        wide, narrow = (start * scale for start in STARTS)
+        wide, narrow = wide * scale, narrow * scale
         try:
             here = phi(x)
             estimates = (ridders(lambda s: _quotient(phi, x - s, x + s), wide, 2),

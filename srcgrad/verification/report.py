@@ -121,7 +121,8 @@ class ArgumentResult:
     def _ran(self) -> str:
         if not self.compared and not self.flat:
             return ""
-        flat = f" ({self.flat} flat point(s) prove nothing)" if self.flat else ""
+        flat = (f" ({self.flat} more where the partial cannot be told from zero: flat, no evidence)"
+                if self.flat else "")
         return f"; the generated gradient agrees with finite differences of f at {self.compared} point(s){flat}"
 
     def lines(self) -> list[str]:
