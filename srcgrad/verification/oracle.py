@@ -19,8 +19,9 @@ Robustness, so that a disagreement is a real one:
   1e-6, plus the extrapolation's own error estimate, plus the rounding error
   of differencing values as large as ``f(x)``), so large magnitudes
   (``exp(17)``, ``1e8 * x**3``) do not give false mismatches;
-* a point where the reference partial is indistinguishable from zero is
-  *flat*: zero agreeing with zero is counted, but it is not evidence.
+* a point where the reference partial is indistinguishable from zero (or
+  known only to within 0.1%) is *flat*: agreement there is counted, but it
+  is not evidence.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from typing import Any, Callable, Sequence
 EPS = 2.0 ** -52
 CONVERGED = 1e-4     # largest relative error bound of an estimate that counts
 RTOL = 1e-6          # what a float finite difference of a smooth function reliably gives
+RESOLVED = 1e-3      # agreement counts as evidence only with an error bound below this, relative
 # starting steps (central, one-sided) relative to max(|x|, 1): wide first; a
 # function that wiggles on a finer scale (a chaotic loop) settles only at the later ones
 STARTS = ((1e-2, 1e-3), (1e-4, 1e-5), (1e-6, 1e-7))
@@ -51,7 +53,7 @@ class OracleResult:
     some points."""
 
     agreed: int = 0              # points with a nonzero partial where both agree
-    flat: int = 0                # points where both are zero (agree, prove nothing)
+    flat: int = 0                # points where both are zero or unresolved (agree, prove nothing)
     skipped: int = 0             # points not checked (f not smooth there, or a call raised)
     why_skipped: str = ""
     max_rel_error: float = 0.0   # over the `agreed` points
@@ -185,8 +187,8 @@ def _judge(point: tuple, estimate: Estimate, got: float) -> OracleResult:
     difference = abs(got - estimate.value)
     if difference > RTOL * max(abs(estimate.value), abs(got)) + zero:
         return OracleResult(counterexample=(point, estimate.value, got))
-    if abs(estimate.value) <= zero and abs(got) <= zero:
-        return OracleResult(flat=1)
+    if zero > RESOLVED * abs(estimate.value):
+        return OracleResult(flat=1)     # zero, or not resolved finely enough to be evidence
     return OracleResult(agreed=1, max_rel_error=difference / max(abs(estimate.value), abs(got)))
 
 
