@@ -29,7 +29,8 @@ def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = Fa
     name (a tuple gives a tuple of partials); ``order=n`` gives the n-th
     derivative of a one-argument function.  Usable as ``@grad`` or
     ``@grad(argnums=(0, 1))``.  With ``verify=True`` the gradient is checked
-    against sympy when `grad` is applied (`srcgrad.VerificationError`).
+    when `grad` is applied (`srcgrad.verify`): a mismatch, or anything
+    verify could not check, raises `srcgrad.VerificationError`.
     """
     def make(f: Any) -> Transformed:
         if order < 1:
@@ -70,9 +71,10 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
     what = "value and gradient" if with_value else "gradient"
     doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
     result = build(fun, kind, ir, {"argnums": argnums}, doc)
-    if verify:
+    if verify:      # the very callable returned, run against fun itself (raises unless ok)
         from .verification import verify as run_verify
-        run_verify(fun, argnums=argnums).raise_if_failed()
+        runs = result if not with_value else (lambda *args: result(*args)[1])
+        run_verify(fun, argnums=argnums, gradient=runs).raise_if_failed()
     return result
 
 

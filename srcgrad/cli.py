@@ -9,7 +9,8 @@
     srcgrad graph  -o OUT.{dot,svg,png} FILE.py:FUNC                 box diagrams (Graphviz)
 
 A target is ``FILE.py:FUNC`` or ``module:func`` (`srcgrad.targets`).  Exit
-status: 0 done, 1 ``verify`` found a mismatch, 2 an error -- srcgrad refusing
+status: 0 done (``verify``: proved or agreed), 1 ``verify`` found a mismatch,
+3 ``verify`` could not check everything, 2 an error -- srcgrad refusing
 the code (printed like Python's SyntaxError: file, line, caret), a target not
 found, bad options, or ``graph`` unable to render for want of Graphviz.
 The work itself lives in `srcgrad.export`, `srcgrad.graph` and the API.
@@ -29,7 +30,7 @@ from .targets import Target, TargetError, load_target, load_targets, parse_argnu
 from .transform import Transformed
 
 TRANSFORMS = ("grad", "value_and_grad", "jacobian", "hessian")
-EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_ERROR, EXIT_UNCHECKED = 0, 1, 2, 3
 
 
 class CommandError(Exception):
@@ -58,7 +59,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     target = load_target(args.target)
     report = verify(user_function(target), argnums=argnums_for(target, parse_argnums(args.argnums)))
     _write(f"{report}\n")
-    return EXIT_OK if report.ok else EXIT_MISMATCH
+    if report.ok:
+        return EXIT_OK
+    return EXIT_UNCHECKED if getattr(report, "status", None) == "unchecked" else EXIT_MISMATCH
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -176,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="srcgrad",
         description="Automatic differentiation by source transformation: read, check, export and "
                     "draw the generated gradient of a Python function.",
-        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, 2 error.")
+        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, 3 verify could not check, 2 error.")
     parser.add_argument("--version", action="version", version=f"srcgrad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

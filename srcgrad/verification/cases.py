@@ -59,6 +59,7 @@ class Case:
     derivative: Function
     points: list[tuple] = field(default_factory=list)
     label: str = ""
+    decisions: tuple = ()      # the primal's and the derivative's, as traced
 
 
 def cases(primal: Function, derivative: Function, points: Sequence[tuple]) -> tuple[list[Case], str]:
@@ -76,7 +77,10 @@ def cases(primal: Function, derivative: Function, points: Sequence[tuple]) -> tu
             continue            # undefined here, or too long a path
         key = (p.decisions, d.decisions)
         if key not in by_path:
-            by_path[key] = Case(p.fn, d.fn, [], _label(p.decisions))
+            # decisions only the derivative makes (a user rule's own `if`) tell paths apart too
+            own = tuple(x for x in d.decisions if x[0] not in {where for where, _ in p.decisions})
+            label = _label(p.decisions) + (f" (derivative: {_label(own)})" if own else "")
+            by_path[key] = Case(p.fn, d.fn, [], label, p.decisions + d.decisions)
         by_path[key].points.append(point)
     if not by_path:
         return [], "no sample point where the function and its derivative are both defined"

@@ -26,6 +26,7 @@ import random
 from typing import Any, Callable, Sequence
 
 from .. import api
+from .oracle import noise_level
 
 Vector = tuple[float, ...]
 EPS = 2.0 ** -52
@@ -132,19 +133,33 @@ class _Checker:
 
     def difference(self, fun: Callable[..., Any], direction: Vector) -> tuple[Vector, Vector]:
         """d/dt fun(args + t * direction) at 0, and a bound on its error."""
+        noise = self.noise(fun, direction)
+
         def stencil(h: float) -> tuple[Vector, Vector]:
             ys = [_flat(fun(*self.moved(t * h, direction))) for t in (2, 1, -1, -2)]
             deriv = tuple((-a + 8 * b - 8 * c + d) / (12 * h) for a, b, c, d in zip(*ys))
-            return deriv, tuple(18 * EPS * max(abs(y) for y in column) / (12 * h) for column in zip(*ys))
+            return deriv, tuple(18 * max(EPS * max(abs(y) for y in column), n) / (12 * h)
+                                for column, n in zip(zip(*ys), noise))
         return self.converged(stencil)
 
     def second_difference(self) -> tuple[Vector, Vector]:
         """d²/dt² f(args + t * v) at 0, and a bound on its error."""
+        noise = self.noise(self.f, self.v)[0]
+
         def stencil(h: float) -> tuple[Vector, Vector]:
             a, b, c, d, e = (_flat(self.f(*self.moved(t * h, self.v)))[0] for t in (2, 1, 0, -1, -2))
-            roundoff = 64 * EPS * max(abs(a), abs(b), abs(c), abs(d), abs(e)) / (12 * h * h)
+            roundoff = 64 * max(EPS * max(abs(a), abs(b), abs(c), abs(d), abs(e)), noise) / (12 * h * h)
             return ((-a + 16 * b - 30 * c + 16 * d - e) / (12 * h * h),), (roundoff,)
         return self.converged(stencil)
+
+    def noise(self, fun: Callable[..., Any], direction: Vector) -> Vector:
+        """`fun`'s own rounding noise along `direction`, per output
+        (`oracle.noise_level`): a difference quotient resolves nothing
+        below it, and it can be far above the size of the values."""
+        # at the finest step `converged` may take, and finer: where a smooth
+        # function's sixth differences vanish, however it wiggles
+        spacing = self.h * 2.0 ** -(HALVINGS + 2)
+        return noise_level(lambda t: _flat(fun(*self.moved(t, direction))), 0.0, spacing)
 
     def converged(self, stencil: Callable[[float], tuple[Vector, Vector]]) -> tuple[Vector, Vector]:
         """A fourth-order `stencil` at steps h, h/2, h/4, ...: the estimate

@@ -1,16 +1,23 @@
-"""`verify(f)`: srcgrad's gradient of `f` against sympy's, argument by argument.
+"""`verify(f)`: srcgrad's gradient of `f` against sympy's, argument by argument,
+and the gradient that runs against `f` as Python runs it.
 
 1. Lower `f` and build srcgrad's gradient IR as `grad` does (`cases`).
-2. Translate both to sympy (`symbolic`); take sympy's own derivative of the
+2. Find the paths the sample points take; search for points reaching every
+   branch side no point took (`coverage`).  A side still unreached is "not
+   checked".
+3. Translate both to sympy (`symbolic`); take sympy's own derivative of the
    primal with respect to each argument.
-3. Compare both sides numerically at two sample points from the
-   primitives' domains (`sampling`, `numeric`): a difference there is a
-   mismatch, shown with the point.
-4. Prove the other differences zero (`prove`), in child processes under
-   `time_budget` (`budget`).
-5. Compare what was not proved at the remaining sample points: agreement
-   everywhere is "agrees numerically", with the largest relative error.
-6. With control flow, steps 2-5 run per path taken at the sample points.
+4. Compare both sides numerically at two sample points (`numeric`): a
+   difference there is a mismatch, shown with the point.
+5. Prove the other differences zero (`prove`), in child processes under
+   `time_budget` (`budget`); compare what was not proved at the remaining
+   points ("agrees numerically").
+6. Run the generated gradient (what ``grad(f, argnums)`` returns) at every
+   point and compare it with finite differences of `f` itself (`oracle`):
+   a disagreement is a mismatch even where step 5 proved the reading right,
+   since the reading may not be what runs.
+7. Per path and per argument: mismatch, else not checked, else agreed, else
+   proved (`report`).
 """
 from __future__ import annotations
 
@@ -20,31 +27,44 @@ from typing import Any, Sequence
 
 import sympy
 
-from ..ir.core import Function
+from ..errors import SrcGradError
+from ..ir.core import INT, Function
+from ..ir.interpret import MissingTraceHook, PathTooLong, trace
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
-from .cases import Case, cases, derivative_ir
+from .cases import Case, Derivative, cases, derivative_ir
+from .coverage import Side, branch_sides, describe, reached, search
 from .numeric import RTOL, Comparison, Evaluator, ProgramEvaluator, merge
+from .oracle import Oracle, OracleResult
 from .prove import Proof, prove_zero
-from .report import MISMATCH, NUMERIC, PROVED, UNCHECKED, ArgumentResult, VerificationReport
-from .sampling import param_domains, param_kind, sample_points
+from .report import (MISMATCH, NUMERIC, PROVED, UNCHECKED, ArgumentResult, PathResult, VerificationReport,
+                     combine)
+from .sampling import PATH_LIMIT, defined_at, param_domains, param_kind, sample_points
 from .symbolic import Translator, Untranslatable, derivative, expression_size, signed, symbol, underived
 
 
 def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: float = 5.0,
            points: int = 8, seed: int = 0, at: Sequence[Sequence[Any]] | None = None,
-           rtol: float = RTOL) -> VerificationReport:
+           rtol: float = RTOL, gradient: Any = None) -> VerificationReport:
     """Check srcgrad's gradient of `fun` (a function, a srcgrad-transformed
-    function, or a primal IR `Function`) with respect to `argnums` against
-    sympy's derivative.
+    function, or a primal IR `Function`) with respect to `argnums`.
 
-    ``time_budget`` (seconds) bounds the symbolic proofs of all arguments
-    together; where none finishes, both sides are compared at `points`
-    random points (drawn with `seed` from the primitives' domains, or the
-    argument tuples given in `at`) at 50 digits, with relative tolerance
-    `rtol`.  `registry` replaces srcgrad's primitive registry (tests plant
-    wrong rules in a copy).  Returns a `VerificationReport`, truthy iff every
-    argument was proved or agrees numerically.
+    Symbolically: srcgrad's derivative IR against sympy's derivative of
+    srcgrad's reading of `fun`.  ``time_budget`` (seconds) bounds the proofs
+    of all arguments together; where none finishes, both sides are compared
+    at `points` random points (drawn with `seed` from the primitives'
+    domains, or the argument tuples given in `at`, plus points found to
+    reach every branch) at 50 digits, with relative tolerance `rtol`.
+
+    Against what runs: `gradient` (default: what ``grad(fun, argnums)``
+    returns; with `registry`, code generated from the derivative IR checked)
+    is called at the same points and compared with finite differences of
+    `fun` itself.  Not done for an IR `Function`, which has no Python to run.
+
+    `registry` replaces srcgrad's primitive registry (tests plant wrong
+    rules in a copy).  Returns a `VerificationReport`; its `status` is
+    proved, agreed, unchecked or mismatch, and it is truthy (``.ok``) only
+    for proved or agreed.
     """
     start = time.perf_counter()
     primal = fun if isinstance(fun, Function) else primal_ir(fun, registry)
@@ -61,11 +81,16 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     todo = [i for i in indices if i not in deriv.failures]
     checks: list[CaseCheck] = []
     trouble = ""
+    coverage = Coverage()
     translator = Translator(registry)
     if deriv.fn is not None:
         found, trouble = cases(primal, deriv.fn, sample)
+        if found:
+            found, coverage = _reach_every_branch(primal, deriv.fn, found, sample, domains, seed)
         checks = [CaseCheck(case, todo, deriv.position, symbols, translator, signs) for case in found]
     verdicts = _check(checks, todo, time_budget, rtol, Evaluator(symbols, translator.impls))
+    oracle, no_oracle = _oracle(fun, deriv, registry, gradient, todo)
+    runs = {c: oracle.check(check.case.points) for c, check in enumerate(checks)} if oracle else {}
     results = []
     for i in indices:
         name = primal.param_names[i]
@@ -73,10 +98,73 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
         if reason or not checks:
             result = ArgumentResult(name, i, UNCHECKED, reason=reason or "nothing to check")
         else:
-            result = _verdict(name, i, checks, verdicts, time_budget)
+            result = _verdict(name, i, checks, verdicts, time_budget, runs, no_oracle, coverage)
         results.append(result)
     readings = {v: str(e) for v, e in translator.readings.items()}
     return VerificationReport(primal.name, tuple(results), readings, time.perf_counter() - start)
+
+
+class Coverage:
+    """The branch sides no sample point reached (after the search), and the
+    measure-zero ones among them (sides of an equality test)."""
+
+    def __init__(self, unreached: Sequence[Side] = (), measure_zero: Sequence[Side] = (), tried: int = 0) -> None:
+        self.unreached = tuple(describe(s) for s in unreached)
+        self.measure_zero = tuple(describe(s) for s in measure_zero)
+        self.tried = tried
+
+
+def _reach_every_branch(primal: Function, derivative: Function, found: list[Case], sample: list[tuple],
+                        domains: Sequence[Any], seed: int) -> tuple[list[Case], Coverage]:
+    sides = branch_sides(primal, derivative)
+    seen = set().union(*(reached(case.decisions) for case in found))
+    missing = {s for s in sides if s not in seen}
+    tried = 0
+    if missing:
+        whole = [p.kind == INT or any(type(point[k]) is int for point in sample)
+                 for k, p in enumerate(primal.params)]
+        extra, tried = search(lambda point: _sides_at(primal, derivative, point), missing, sample,
+                              [d if d is not None else (-3.0, 3.0) for d in domains], whole, seed)
+        if extra:
+            more, _ = cases(primal, derivative, sample + extra)
+            found = more or found
+            seen = set().union(*(reached(case.decisions) for case in found))
+    left = [s for s in sides if s not in seen]
+    return found, Coverage([s for s in left if not sides[s]], [s for s in left if sides[s]], tried)
+
+
+def _sides_at(primal: Function, derivative: Function, point: tuple) -> set[Side]:
+    if not defined_at(primal, point):
+        return set()
+    try:
+        return reached(trace(primal, point, PATH_LIMIT).decisions + trace(derivative, point, PATH_LIMIT).decisions)
+    except (MissingTraceHook, ArithmeticError, ValueError, TypeError, IndexError, PathTooLong):
+        return set()
+
+
+def _oracle(fun: Any, deriv: Derivative, registry: Any, gradient: Any,
+            indices: Sequence[int]) -> tuple[Oracle | None, str]:
+    """The oracle running `fun` against the gradient that runs, or None and why not."""
+    if isinstance(fun, Function) or not callable(fun):
+        return None, "given as IR, with no Python function to run"
+    if deriv.fn is None or not indices:
+        return None, "no gradient to run"
+    if gradient is None:
+        try:
+            gradient = _generated(fun, deriv, registry, indices)
+        except SrcGradError as err:
+            return None, f"srcgrad does not generate the gradient ({err.message})"
+    return Oracle(fun, gradient, indices), ""
+
+
+def _generated(fun: Any, deriv: Derivative, registry: Any, indices: Sequence[int]) -> Any:
+    """What runs: ``grad(fun, argnums)``; with a planted `registry`, the
+    code generated from the derivative IR under check."""
+    if registry is None:
+        from ..api import grad
+        return grad(fun, argnums=tuple(indices))
+    from ..codegen.emit import compile_module, emit_module
+    return compile_module(emit_module(deriv.fn), "verify")
 
 
 SCREEN = 2       # points compared before any proof is attempted
@@ -164,41 +252,104 @@ def _compare(checks: list[CaseCheck], keys: dict[int, list[int]], evaluator: Eva
     return found
 
 
-def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds: float) -> ArgumentResult:
-    """One argument's result from its per-case outcomes: a mismatch on any
-    path, else anything not checked, else numeric agreement, else proved."""
-    paths = len(checks) if any(c.case.label for c in checks) else 0
-    result = ArgumentResult(name, i, PROVED, paths=paths,
-                            references=tuple((c.case.label, c.reference[i]) for c in checks if i in c.reference))
-    outcomes = [(check, *verdicts[(c, i)]) for c, check in enumerate(checks) if i not in check.unchecked]
+def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds: float,
+             runs: dict[int, dict[int, OracleResult]], no_oracle: str, coverage: Coverage) -> ArgumentResult:
+    """One argument's result: each path judged (`_path`), then combined with
+    the branch sides no point reached."""
+    labelled = any(c.case.label for c in checks)
+    paths = tuple(_path(check, i, verdicts.get((c, i)), runs.get(c, {}).get(i), no_oracle, seconds)
+                  for c, check in enumerate(checks))
+    result = ArgumentResult(name, i, PROVED, paths=len(checks) if labelled else 0, path_results=paths,
+                            references=tuple((c.case.label, c.reference[i]) for c in checks if i in c.reference),
+                            unreached=coverage.unreached, measure_zero=coverage.measure_zero,
+                            searched=coverage.tried)
+    outcomes = [(check, *verdicts[(c, i)]) for c, check in enumerate(checks) if (c, i) in verdicts]
     result.points = sum(comparison.points for _, comparison, _ in outcomes)
-    result.max_rel_error = max((comparison.max_rel_error for _, comparison, _ in outcomes), default=None)
-    for check, comparison, _ in outcomes:
-        if comparison.mismatch:
-            point, expected, got = comparison.counterexample
-            return replace(result, status=MISMATCH, generated_expr=check.generated.get(i),
-                           reason=f"on the path {check.case.label}" if paths else "",
-                           references=((check.case.label, check.reference[i]),) if i in check.reference else (),
-                           counterexample={"at": dict(zip(check.case.primal.param_names, point)),
-                                           "sympy": expected, "srcgrad": got})
-    for check in checks:
-        if i in check.unchecked:
-            return replace(result, status=UNCHECKED, reason=check.unchecked[i])
-    proofs = [outcome.result for _, _, outcome in outcomes if isinstance(outcome.result, Proof)]
-    unproved = [(comparison, outcome) for _, comparison, outcome in outcomes
-                if not isinstance(outcome.result, Proof)]
-    if any(comparison.points == 0 for comparison, _ in unproved):
-        return replace(result, status=UNCHECKED,
-                       reason="no proof, and no sample point where both derivatives are defined")
-    if unproved:
-        large = [check.size for check, _, outcome in outcomes if not check.symbolic]
-        reason = (f"too large for sympy (an expression of ~{max(large):.3g} nodes): compared with a "
-                  f"50-digit numerical derivative of the primal" if large else _no_proof(unproved[0][1], seconds))
-        return replace(result, status=NUMERIC, reason=reason)
-    assumed = [text for check, _, outcome in outcomes if outcome.result.assumed for text in check.assumptions(i)]
+    errors = [comparison.max_rel_error for _, comparison, _ in outcomes if comparison.informative]
+    result.max_rel_error = max(errors, default=None)
+    ran = [run for c in runs for j, run in runs[c].items() if j == i]
+    result.compared = sum(run.agreed for run in ran)
+    result.flat = sum(run.flat for run in ran)
+    result.status = combine([p.status for p in paths] + ([UNCHECKED] if coverage.unreached else []))
+    if result.status == MISMATCH:
+        c, bad = next((c, p) for c, p in enumerate(paths) if p.status == MISMATCH)
+        check = checks[c]
+        return replace(result, generated_expr=bad.generated_expr, reason=bad.note,
+                       references=((check.case.label, check.reference[i]),) if i in check.reference else (),
+                       counterexample=bad.counterexample)
+    if result.status == UNCHECKED:
+        first = next((p for p in paths if p.status == UNCHECKED), None)
+        reason = (first.note if first is not None else
+                  f"the branch side(s) {', '.join(coverage.unreached)} were reached by no sample point "
+                  f"({coverage.tried} more point(s) searched): what srcgrad does there is not checked")
+        return replace(result, reason=reason)
+    if result.status == NUMERIC:
+        return replace(result, reason=next(p.note for p in paths if p.status == NUMERIC))
+    proofs = [p.proof for p in paths]
+    assumed = [text for p, check in zip(paths, checks) if p.proof.assumed for text in check.assumptions(i)]
     return replace(result, method=", ".join(dict.fromkeys(p.step for p in proofs)),
                    except_on=tuple(dict.fromkeys(e for p in proofs for e in p.except_on)),
                    assumptions=tuple(dict.fromkeys(assumed)))
+
+
+def _path(check: CaseCheck, i: int, verdict: tuple[Comparison, Outcome] | None, run: OracleResult | None,
+          no_oracle: str, seconds: float) -> PathResult:
+    """One path's verdict for argument `i`: the symbolic side (proof, or
+    50-digit comparison) and the run of the generated gradient against `f`."""
+    label = check.case.label
+    if verdict is not None and verdict[0].mismatch:
+        point, expected, got = verdict[0].counterexample
+        return PathResult(label, MISMATCH, f"on the path {label}" if label else "",
+                          generated_expr=check.generated.get(i), counterexample={
+                              "at": dict(zip(check.case.primal.param_names, point)),
+                              "sympy": expected, "srcgrad": got})
+    if run is not None and run.mismatch:
+        point, expected, got = run.counterexample
+        return PathResult(label, MISMATCH, _oracle_mismatch(label), counterexample={
+            "at": dict(zip(check.case.primal.param_names, point)),
+            "finite differences of f": expected, "srcgrad": got})
+    ran = run is not None and run.agreed + run.flat > 0
+    evidence = run is not None and run.agreed > 0
+    unrun = (f"the generated gradient could not be compared with f on this path ({run.why_skipped})"
+             if run is not None else "")
+    if verdict is None:                   # no symbolic check at all on this path
+        why = check.unchecked.get(i, "no symbolic check")
+        if evidence:
+            return PathResult(label, NUMERIC, f"agrees with finite differences of f at {run.agreed} point(s); "
+                                              f"no symbolic check ({why})")
+        return PathResult(label, UNCHECKED, why + (f"; {_flat(run)}" if run is not None and run.flat else ""))
+    comparison, outcome = verdict
+    if isinstance(outcome.result, Proof):
+        if run is not None and not ran:
+            return PathResult(label, UNCHECKED, f"proved for srcgrad's reading of f, but {unrun}")
+        return PathResult(label, PROVED, "", proof=outcome.result)
+    if comparison.points == 0:
+        if evidence:
+            return PathResult(label, NUMERIC, f"agrees with finite differences of f at {run.agreed} point(s); "
+                                              f"no proof, and no sample point where the symbolic "
+                                              f"sides could be compared")
+        why = f"; {run.why_skipped}" if run is not None and run.why_skipped else ""
+        return PathResult(label, UNCHECKED, "no proof, and no sample point where the two sides could be compared "
+                                            "(undefined there, or a numerical derivative that does not settle: "
+                                            f"an ill-conditioned point){why}")
+    if not comparison.informative and not evidence:
+        return PathResult(label, UNCHECKED, "no proof, and every sample point is flat (all partials zero): "
+                                            "zero agreeing with zero proves nothing")
+    if run is not None and not ran:
+        return PathResult(label, UNCHECKED, f"no proof, and {unrun}")
+    reason = (f"too large for sympy (an expression of ~{check.size:.3g} nodes): compared with a "
+              f"50-digit numerical derivative of the primal" if not check.symbolic else _no_proof(outcome, seconds))
+    return PathResult(label, NUMERIC, reason)
+
+
+def _oracle_mismatch(label: str) -> str:
+    where = f" on the path {label}" if label else ""
+    return (f"the generated gradient disagrees with finite differences of f itself (as Python runs it){where}: "
+            f"srcgrad's reading of f, or a derivative rule, is not what runs")
+
+
+def _flat(run: OracleResult) -> str:
+    return f"f is flat at {run.flat} point(s) (all partials zero), which proves nothing"
 
 
 def _no_proof(outcome: Outcome, seconds: float) -> str:

@@ -30,7 +30,8 @@ class Comparison:
     """The outcome of comparing two expressions at some points."""
 
     points: int = 0                   # points where both sides were defined
-    max_rel_error: float = 0.0
+    max_rel_error: float = 0.0        # over the informative points
+    informative: int = 0              # points where the values are not both zero (flat)
     counterexample: tuple[tuple, Any, Any] | None = None   # (point, expected, got)
 
     @property
@@ -57,15 +58,26 @@ class Evaluator:
                 memo: dict = {}
                 for (expected, got), result in zip(pairs, results):
                     a, b = self.value(expected, env, memo), self.value(got, env, memo)
+                    if a is not None and b is not None and _differ(a, b, rtol, atol):
+                        a, b = self.confirm(expected, got, point)
                     if a is not None and b is not None:
                         _record(result, point, a, b, rtol, atol)
         return results
+
+    def confirm(self, expected: sympy.Expr, got: sympy.Expr, point: tuple) -> tuple[Any, Any]:
+        """Both sides again at twice the digits: at an ill-conditioned point
+        (cancellation beyond `DIGITS`) a difference that is only rounding
+        shrinks, a real one stays."""
+        with mpmath.workdps(2 * DIGITS):
+            env = {s: (v if isinstance(v, bool) else mpmath.mpf(v)) for s, v in zip(self.symbols, point)}
+            memo: dict = {}
+            return self.value(expected, env, memo), self.value(got, env, memo)
 
     def value(self, expr: sympy.Expr, env: dict, memo: dict) -> Any:
         """A finite real mpf, or None where `expr` is undefined or not real."""
         try:
             return _finite(evaluate(expr, env, self.functions, memo))
-        except (ArithmeticError, ValueError, TypeError):
+        except (ArithmeticError, ValueError, TypeError, AttributeError):
             return None
 
 
@@ -111,21 +123,39 @@ class ProgramEvaluator:
             return None
 
     def partial(self, fn: Any, point: Sequence[Any], i: int) -> tuple[Any, Any]:
-        """d fn / d point[i] by a fourth-order central difference with step
-        1e-10 at `DIGITS` digits, and a bound on its error (about 1e-40
-        relative to fn's size); (None, 0) where fn is undefined nearby."""
+        """d fn / d point[i] by fourth-order central differences at `DIGITS`
+        digits with steps 1e-10 and 1e-10/16 (relative), and a bound on the
+        error: rounding (about 1e-40 relative to fn's size; float rounding
+        where an opaque primitive runs in Python) plus the two estimates'
+        difference, which is what is left of the truncation error at an
+        ill-conditioned point (a chaotic loop has huge higher derivatives).
+        (None, 0) where fn is undefined nearby or the estimates do not
+        settle."""
         x = mpmath.mpf(point[i])
         h = mpmath.mpf("1e-10") * max(1, abs(x))
+        coarse, fine = self._stencil(fn, point, i, x, h), self._stencil(fn, point, i, x, h / 16)
+        if coarse is None or fine is None:
+            return None, 0
+        spread = abs(coarse[0] - fine[0])
+        if spread > mpmath.mpf("1e-6") * abs(fine[0]) + fine[1] + coarse[1]:
+            return None, 0
+        return fine[0], fine[1] + spread
+
+    def _stencil(self, fn: Any, point: Sequence[Any], i: int, x: Any, h: Any) -> tuple[Any, Any] | None:
         values = []
         for k in (2, 1, -1, -2):
             moved = list(point)
             moved[i] = x + k * h
             result = self.results(fn, moved)
             if result is None or result[0] is None:
-                return None, 0
+                return None
             values.append(result[0])
         a, b, c, d = values
-        return (-a + 8 * b - 8 * c + d) / (12 * h), mpmath.mpf("1e-38") * max(1, *(abs(v) for v in values))
+        largest = max(1, *(abs(v) for v in values))
+        noise = mpmath.mpf("1e-38") * largest / (12 * h) * mpmath.mpf("1e-10")
+        if self.functions:      # an opaque primitive runs its Python code, in floats
+            noise += 18 * mpmath.mpf(2) ** -52 * largest / (12 * h)
+        return (-a + 8 * b - 8 * c + d) / (12 * h), noise
 
 
 def _number(value: Any, digits: int, functions: dict[str, Any]) -> Any:
@@ -143,19 +173,30 @@ def _finite(value: Any) -> Any:
     return value if isinstance(value, mpmath.mpf) and mpmath.isfinite(value) else None
 
 
+def _differ(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    return abs(a - b) > rtol * max(abs(a), abs(b)) + atol
+
+
 def _record(result: Comparison, point: tuple, a: Any, b: Any, rtol: float, atol: float) -> None:
     result.points += 1
     scale = max(abs(a), abs(b))
-    error = abs(a - b)
-    result.max_rel_error = max(result.max_rel_error, float(error / scale) if scale else 0.0)
-    if error > rtol * scale + atol and result.counterexample is None:
-        result.counterexample = (tuple(point), float(a), float(b))
+    if _differ(a, b, rtol, atol):
+        if result.counterexample is None:
+            result.counterexample = (tuple(point), float(a), float(b))
+    elif scale > atol:         # both within `atol` of zero: agreeing, but no evidence
+        result.informative += 1
+        result.max_rel_error = max(result.max_rel_error, float(abs(a - b) / scale))
 
 
 def merge(first: Comparison, second: Comparison) -> Comparison:
     """Two comparisons of the same pair at different points, as one."""
     return Comparison(first.points + second.points, max(first.max_rel_error, second.max_rel_error),
-                      first.counterexample or second.counterexample)
+                      first.informative + second.informative, first.counterexample or second.counterexample)
+
+
+# sympy's non-finite numbers (hypot at the origin differentiates to nan); they make
+# a side undefined at the point, as a float nan would
+_NONFINITE = {sympy.nan: mpmath.nan, sympy.zoo: mpmath.nan, sympy.oo: mpmath.inf, -sympy.oo: -mpmath.inf}
 
 
 def _heaviside(x: Any, *_: Any) -> Any:
@@ -184,7 +225,7 @@ def evaluate(expr: Any, env: dict, functions: dict[str, Any], memo: dict) -> Any
     if expr is sympy.true or expr is sympy.false:
         value: Any = bool(expr)
     elif expr.is_Number or expr.is_NumberSymbol:
-        value = mpmath.mpf(sympy.Float(expr, DIGITS + 10)._mpf_)
+        value = _NONFINITE.get(expr) or mpmath.mpf(sympy.Float(expr, mpmath.mp.dps + 10)._mpf_)
     elif isinstance(expr, sympy.Piecewise):
         value = None
         for piece, cond in expr.args:
@@ -218,5 +259,6 @@ def _apply(expr: Any, args: list[Any], functions: dict[str, Any]) -> Any:
     if fn is not None:
         return fn(*args)
     # anything else: let sympy evaluate it at these arguments
-    numeric = expr.func(*(sympy.Float(a, DIGITS) if not isinstance(a, bool) else a for a in args))
-    return mpmath.mpf(sympy.Float(sympy.N(numeric, DIGITS), DIGITS)._mpf_)
+    digits = mpmath.mp.dps
+    numeric = expr.func(*(sympy.Float(a, digits) if not isinstance(a, bool) else a for a in args))
+    return mpmath.mpf(sympy.Float(sympy.N(numeric, digits), digits)._mpf_)

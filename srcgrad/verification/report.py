@@ -1,26 +1,56 @@
 """What verification found: one `ArgumentResult` per argument, in a
-`VerificationReport` that is truthy exactly when every argument checked out.
+`VerificationReport` whose `status` sums them up.
 
-Statuses, strongest first:
+Statuses (``report.status``, ``result.status``, per path ``PathResult.status``):
 
-* ``proved``: srcgrad's derivative minus sympy's simplifies to zero;
-* ``agrees numerically``: no proof within the time budget, but the two agree
-  at every sample point, evaluated at 50 digits (max relative error and
-  number of points reported);
-* ``MISMATCH``: they differ; both expressions and a point are shown;
-* ``could not check``: and why.  Never counted as success.
+* ``proved``: srcgrad's derivative minus sympy's simplifies to zero on every
+  path, and the generated gradient agrees with finite differences of `f`
+  itself wherever they could be compared;
+* ``agreed``: no proof (within the time budget, or sympy cannot read part of
+  `f`), but srcgrad's gradient agrees at every sample point that carries
+  information (a point where every partial is zero does not), with 50-digit
+  sympy evaluation and/or with finite differences of `f` as Python runs it;
+* ``mismatch``: they differ; the expressions and a point are shown;
+* ``unchecked``: not checked, and why (a path nothing could compare, a
+  branch side no sample point reached, sympy cannot read `f` and `f` cannot be
+  compared).  Never counted as success.
+
+An argument is a mismatch if any path is, else unchecked if any path or
+branch side is, else agreed if any path only agreed, else proved; the report
+likewise over its arguments.  ``report.ok`` is true for proved and agreed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ..errors import VerificationError
 
 PROVED = "proved"
-NUMERIC = "agrees numerically"
-MISMATCH = "MISMATCH"
-UNCHECKED = "could not check"
+NUMERIC = "agreed"
+MISMATCH = "mismatch"
+UNCHECKED = "unchecked"
+_SEVERITY = (MISMATCH, UNCHECKED, NUMERIC, PROVED)     # the first one present wins
+
+
+def combine(statuses: Iterable[str]) -> str:
+    """The status of a whole made of parts with these statuses (none: unchecked)."""
+    present = set(statuses)
+    if not present:
+        return UNCHECKED
+    return next(status for status in _SEVERITY if status in present)
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """One straight-line path's verdict for one argument."""
+
+    label: str
+    status: str
+    note: str = ""
+    proof: Any = None                  # the `prove.Proof`, when proved
+    generated_expr: Any = None         # srcgrad's derivative, on a symbolic mismatch
+    counterexample: dict[str, Any] | None = None
 
 
 @dataclass
@@ -41,7 +71,13 @@ class ArgumentResult:
     max_rel_error: float | None = None
     counterexample: dict[str, Any] | None = None   # {"at": {name: value}, "sympy": v, "srcgrad": v}
     reason: str = ""
-    paths: int = 0               # straight-line paths checked (0: no control flow)
+    paths: int = 0               # straight-line paths found (0: no control flow)
+    path_results: tuple[PathResult, ...] = ()
+    unreached: tuple[str, ...] = ()      # branch sides no sample point took: not checked
+    measure_zero: tuple[str, ...] = ()   # ... of which only on equality tests (x == c)
+    searched: int = 0            # points tried to reach unreached branch sides
+    compared: int = 0            # points where the generated gradient agreed with f's finite differences
+    flat: int = 0                # points where both were zero (no evidence)
 
     @property
     def ok(self) -> bool:
@@ -60,33 +96,58 @@ class ArgumentResult:
         return "" if self.generated_expr is None else show(self.generated_expr)
 
     def summary(self) -> str:
-        where = f" on {self.paths} path(s)" if self.paths else ""
+        where = self._where()
         given = f" for {', '.join(self.assumptions)}" if self.assumptions else ""
         if self.status == PROVED:
             text = f"proved{where}{given} ({self.method})"
             if self.except_on:
                 text += (f", except on the measure-zero set {' or '.join(self.except_on)} where branches "
                          f"meet (srcgrad's convention at kinks applies there)")
-            return text
+            return text + self._ran()
         if self.status == NUMERIC:
-            return (f"agrees numerically{where}{given}: max relative error {self.max_rel_error:.1e} over "
-                    f"{self.points} point(s); {self.reason}")
+            error = f"max relative error {self.max_rel_error:.1e} over {self.points} point(s); " \
+                if self.max_rel_error is not None else ""
+            return f"agrees numerically{where}{given}: {error}{self.reason}{self._ran()}"
         if self.status == MISMATCH:
             return f"MISMATCH{where}"
-        return f"could not check: {self.reason}"
+        return f"not checked: {self.reason}"
+
+    def _where(self) -> str:
+        if not self.paths:
+            return ""
+        found = self.paths + len(self.unreached)
+        return f" on {self.paths} path(s)" if found == self.paths else f" on {self.paths} of {found}+ path(s)"
+
+    def _ran(self) -> str:
+        if not self.compared and not self.flat:
+            return ""
+        flat = (f" ({self.flat} more where the partial cannot be told from zero: flat, no evidence)"
+                if self.flat else "")
+        return f"; the generated gradient agrees with finite differences of f at {self.compared} point(s){flat}"
 
     def lines(self) -> list[str]:
         out = [f"  d/d{self.name}: {self.summary()}"]
         for n, line in enumerate(self.reference.splitlines()):
             out.append(f"      {'sympy:' if n == 0 else '':<9}{line}")
-        if self.status == MISMATCH and self.generated_expr is not None:
-            out.append(f"      srcgrad: {self.generated}")
+        if self.status == MISMATCH:
+            if self.generated_expr is not None:
+                out.append(f"      srcgrad: {self.generated}")
             if self.counterexample:
                 at = ", ".join(f"{k}={v!r}" for k, v in self.counterexample["at"].items())
-                out.append(f"      at {at}: sympy gives {self.counterexample['sympy']!r}, "
-                           f"srcgrad gives {self.counterexample['srcgrad']!r}")
+                said = ", ".join(f"{k} gives {v!r}" for k, v in self.counterexample.items() if k != "at")
+                out.append(f"      at {at}: {said}")
             if self.reason:
                 out.append(f"      {self.reason}")
+        if len(self.path_results) > 1 or self.unreached or self.measure_zero:
+            for path in self.path_results:
+                note = f": {path.note}" if path.note and path.status != PROVED else ""
+                out.append(f"      path [{path.label}]: {path.status}{note}")
+            for side in self.unreached:
+                out.append(f"      branch {side}: unchecked (no sample point reached it; "
+                           f"{self.searched} point(s) searched)")
+            for side in self.measure_zero:
+                out.append(f"      branch {side}: taken only on a set of measure zero (an equality test); "
+                           f"not checked there")
         return out
 
 
@@ -117,8 +178,13 @@ class VerificationReport:
     seconds: float = 0.0
 
     @property
+    def status(self) -> str:
+        """proved, agreed, unchecked or mismatch: the weakest of the arguments'."""
+        return combine(r.status for r in self.results)
+
+    @property
     def ok(self) -> bool:
-        return bool(self.results) and all(r.ok for r in self.results)
+        return self.status in (PROVED, NUMERIC)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -133,7 +199,8 @@ class VerificationReport:
         return iter(self.results)
 
     def __str__(self) -> str:
-        verdict = "ok" if self.ok else "FAILED"
+        verdict = {PROVED: "ok, proved", NUMERIC: "ok, agreed numerically", UNCHECKED: "NOT CHECKED",
+                   MISMATCH: "FAILED, MISMATCH"}[self.status]
         lines = [f"verification of {self.function}(): {verdict} ({self.seconds:.2f} s)"]
         for r in self.results:
             lines.extend(r.lines())
@@ -145,7 +212,10 @@ class VerificationReport:
     __repr__ = __str__
 
     def raise_if_failed(self) -> "VerificationReport":
-        """Raise `srcgrad.VerificationError` (with this report) unless ok."""
+        """Raise `srcgrad.VerificationError` (with this report) unless ok:
+        on a mismatch, and when something could not be checked (so that
+        ``grad(f, verify=True)`` never returns an unverified gradient)."""
         if not self.ok:
-            raise VerificationError(f"srcgrad could not confirm the gradient of {self.function}():\n{self}")
+            what = "found a wrong gradient for" if self.status == MISMATCH else "could not check the gradient of"
+            raise VerificationError(f"srcgrad {what} {self.function}():\n{self}")
         return self
