@@ -63,8 +63,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_to_file
-    functions = [transformed(t, args.transform, args.argnums) for t in load_targets(args.targets)]
-    export_to_file(args.output, functions)
+    check_output(args.output)
+    targets = load_targets(args.targets)
+    inputs = target_files(targets)
+    check_output(args.output, inputs)
+    functions = [transformed(t, args.transform, args.argnums) for t in targets]
+    try:
+        export_to_file(args.output, functions, protect=inputs)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     names = ", ".join(fn.module.name for fn in functions)
     print(f"wrote {args.output} ({names})", file=sys.stderr)
     return EXIT_OK
@@ -77,13 +84,22 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if fmt not in ("dot", "gv") + RENDERED:
         raise CommandError(f"cannot tell the picture format from {output!r}: "
                            f"use a .dot, {', '.join('.' + f for f in RENDERED)} file")
-    dot = graph_dot(transformed(load_target(args.target), "grad", args.argnums))
-    if output is None:
+    dot_path = None if output is None else (
+        output if fmt in ("dot", "gv") else os.path.splitext(output)[0] + ".dot")
+    for path in {output, dot_path} - {None}:
+        check_output(path)
+    target = load_target(args.target)
+    for path in {output, dot_path} - {None}:
+        check_output(path, target_files([target]))
+    dot = graph_dot(transformed(target, "grad", args.argnums))
+    if output is None or dot_path is None:
         _write(dot)
         return EXIT_OK
-    dot_path = output if fmt in ("dot", "gv") else os.path.splitext(output)[0] + ".dot"
-    with open(dot_path, "w", encoding="utf-8") as handle:
-        handle.write(dot)
+    try:
+        with open(dot_path, "w", encoding="utf-8") as handle:
+            handle.write(dot)
+    except OSError as exc:
+        raise CommandError(f"cannot write {dot_path}: {exc.strerror or exc}") from None
     if dot_path != output:
         try:
             render(dot_path, output)
@@ -94,6 +110,32 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 # --- shared pieces ---------------------------------------------------------------
+
+def check_output(path: str, inputs: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output file that cannot be written or
+    that is one of the `inputs` (however spelt: see `refuse_overwriting`)."""
+    from .export import refuse_overwriting
+    if not path or path == "-":
+        raise CommandError(f"give a file name to write to, not {path!r}")
+    if os.path.isdir(path):
+        raise CommandError(f"{path} is a directory: give the name of the file to write")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        what = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise CommandError(f"cannot write {path}: the folder {folder} {what}")
+    if not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        raise CommandError(f"cannot write {path}: permission denied")
+    try:
+        refuse_overwriting(path, inputs)
+    except SrcGradError as exc:
+        raise CommandError(exc.message) from None
+
+
+def target_files(targets: Sequence[Target]) -> list[str]:
+    """The files the targets were loaded from (never to be written over)."""
+    files = {getattr(t.module, "__file__", None) for t in targets}
+    return sorted(f for f in files if isinstance(f, str))
+
 
 def user_function(target: Target) -> Any:
     """The user's plain function a target names, under any srcgrad transforms
@@ -222,6 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_error(exc), file=sys.stderr)
     except (TargetError, CommandError) as exc:
         print(f"srcgrad {args.command}: error: {exc}", file=sys.stderr)
+    except OSError as exc:      # a file that vanished or cannot be read midway
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"srcgrad {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
     return EXIT_ERROR
 
 
