@@ -115,7 +115,7 @@ def check_output(path: str, inputs: Sequence[str] = ()) -> None:
     """Refuse, before any work, an output file that cannot be written or
     that is one of the `inputs` (however spelt: see `refuse_overwriting`)."""
     from .export import refuse_overwriting
-    if not path or path == "-":
+    if not path or path == "-" or "\x00" in path:
         raise CommandError(f"give a file name to write to, not {path!r}")
     if os.path.isdir(path):
         raise CommandError(f"{path} is a directory: give the name of the file to write")

@@ -12,9 +12,9 @@ copied.
 What cannot be written out is refused with an `ExportError` naming it: a
 closure, a function without source, an object that is neither a module, a
 function nor a literal, anything that would need srcgrad at run time, and two
-different things wanting the same name.  The finished text is executed once
-in a fresh namespace and every global name its functions load is checked,
-so an export either works without srcgrad or is refused.
+different things wanting the same name.  The finished text is compiled (not
+run) and every global name its code loads is checked to be defined in it or
+a builtin, so an export either works without srcgrad or is refused.
 
 Nothing from the user's world (file, module and function names, docstrings,
 string or number constants) is pasted into the module as text: everything
@@ -373,32 +373,52 @@ def source_lines(text: str) -> list[str]:
 
 def global_names(code: types.CodeType) -> Iterator[str]:
     """Names `code` (and code nested in it) loads as globals."""
-    for instruction in dis.get_instructions(code):
-        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-            yield instruction.argval
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from global_names(const)
+    for inner in _code_objects(code):
+        for instruction in dis.get_instructions(inner):
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                yield instruction.argval
 
 
 def _check(text: str, names: Sequence[str]) -> None:
-    """Run the module text once and check every global its functions load
-    exists; an export that would fail at run time is refused here."""
-    namespace: dict[str, Any] = {"__name__": "srcgrad_export_check"}
+    """Check, without running it, that the module text compiles, defines
+    `names`, and that every global name loaded anywhere in it (its functions,
+    nested code, module-level expressions) is defined at its top level or is
+    a builtin; an export that would fail at run time is refused here.
+    Nothing is executed: exporting runs none of the code it writes."""
     try:
-        exec(compile(text, "<srcgrad export>", "exec"), namespace)
-    except Exception as exc:  # pragma: no cover - a bug in export, reported clearly
-        raise ExportError(f"the exported module does not run: {type(exc).__name__}: {exc}") from exc
-    for value in list(namespace.values()):
-        if isinstance(value, types.FunctionType) and value.__module__ == "srcgrad_export_check":
-            missing = [n for n in global_names(value.__code__)
-                       if n not in namespace and not hasattr(builtins, n)]
-            if missing:
-                raise ExportError(f"{value.__name__}() in the exported module needs "
-                                  f"{', '.join(sorted(set(missing)))}, which could not be exported")
-    absent = [n for n in names if n not in namespace]
+        tree = ast.parse(text)
+        code = compile(tree, "<srcgrad export>", "exec")
+    except (SyntaxError, ValueError) as exc:  # pragma: no cover - a bug in export, reported clearly
+        raise ExportError(f"the exported module does not compile: {type(exc).__name__}: {exc}") from exc
+    defined = _top_level_names(tree)
+    for inner in _code_objects(code):
+        missing = sorted({n for n in global_names(inner) if n not in defined and not hasattr(builtins, n)})
+        if missing:
+            where = "the exported module" if inner is code else f"{inner.co_name}() in the exported module"
+            raise ExportError(f"{where} needs {', '.join(missing)}, which could not be exported")
+    absent = [n for n in names if n not in defined]
     if absent:  # pragma: no cover
         raise ExportError(f"the exported module does not define {', '.join(absent)}")
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
 
 
 def _refuse_srcgrad(name: str, obj: Any, where: SourceLocation | None) -> None:

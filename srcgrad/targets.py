@@ -60,6 +60,8 @@ def is_file_spec(where: str) -> bool:
 
 def load_file(path: str) -> ModuleType:
     """Import the Python file at `path` as a module named after its stem."""
+    if "\x00" in path:
+        raise TargetError(f"{path!r} is not a file name (it holds a NUL character)")
     path = os.path.abspath(path)
     if os.path.isdir(path):
         raise TargetError(f"{path} is a directory, not a Python file (FILE.py:FUNC)")
