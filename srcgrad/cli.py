@@ -9,9 +9,12 @@
     srcgrad graph  -o OUT.{dot,svg,png} FILE.py:FUNC                 box diagrams (Graphviz)
 
 A target is ``FILE.py:FUNC`` or ``module:func`` (`srcgrad.targets`).  Exit
-status: 0 done, 1 ``verify`` found a mismatch, 2 an error -- srcgrad refusing
-the code (printed like Python's SyntaxError: file, line, caret), a target not
-found, bad options, or ``graph`` unable to render for want of Graphviz.
+status: 0 done, 1 ``verify`` found a mismatch, 3 ``verify`` could not check,
+2 an error -- srcgrad refusing the code (printed like Python's SyntaxError:
+file, line, caret), a target not found or failing to import, bad options, an
+output path that cannot be written or is one of the inputs, or ``graph``
+unable to render for want of Graphviz.  Every error is a message on stderr,
+never a traceback.  Output files are checked before any work is done.
 The work itself lives in `srcgrad.export`, `srcgrad.graph` and the API.
 """
 from __future__ import annotations
@@ -218,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="srcgrad",
         description="Automatic differentiation by source transformation: read, check, export and "
                     "draw the generated gradient of a Python function.",
-        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, 2 error.")
+        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, "
+               "3 verify could not check, 2 error.")
     parser.add_argument("--version", action="version", version=f"srcgrad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

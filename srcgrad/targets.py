@@ -102,7 +102,7 @@ def importing_user_code(what: str) -> Iterator[None]:
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
-    except SrcGradError:
+    except (SrcGradError, TargetError):
         raise
     except SyntaxError as exc:
         raise TargetError("".join(traceback.format_exception_only(type(exc), exc)).rstrip()) from None

@@ -577,6 +577,44 @@ def test_cli_errors_are_one_line_exit_2(cli_dir, args, needle):
     assert not (cli_dir / "out.py").exists()
 
 
+NOT_DIFFERENTIABLE = """\
+import functools
+import math
+
+lam = lambda x: x * x
+
+
+class K:
+    def __call__(self, x):
+        return x
+
+    @property
+    def p(self):
+        return 1.0
+
+
+inst = K()
+part = functools.partial(math.pow, 2.0)
+
+
+@functools.lru_cache
+def cached(x):
+    return x * x
+
+
+def gen(x):
+    yield x
+"""
+
+
+@pytest.mark.parametrize("name", ["lam", "K", "inst", "part", "cached", "gen", "K.p", "K.__call__.x"])
+def test_targets_that_are_not_plain_functions_exit_2(tmp_path, name):
+    (tmp_path / "odd_targets.py").write_text(NOT_DIFFERENTIABLE)
+    done = srcgrad_cli("show", f"odd_targets.py:{name}", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.strip()
+
+
 def test_unwritable_file_is_refused(cli_dir):
     if os.geteuid() == 0:
         pytest.skip("root may write anywhere; the /proc case covers an unwritable path")
