@@ -75,7 +75,7 @@ def load_file(path: str) -> ModuleType:
             return module
     name = os.path.splitext(os.path.basename(path))[0]
     if not name.isidentifier() or name in sys.modules:
-        name = "srcgrad_target_" + hashlib.sha1(path.encode()).hexdigest()[:12]
+        name = "srcgrad_target_" + hashlib.sha1(os.fsencode(path)).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise TargetError(f"cannot load {path} as a Python module")

@@ -112,6 +112,26 @@ def test_hostile_file_name_never_runs_during_export_or_import(tmp_path, stem):
     assert close(got, numeric_gradient(plain_f, (0.7,), (0,))[0])
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of arbitrary bytes are a POSIX thing")
+def test_file_name_that_is_not_utf8(tmp_path):
+    """A file name of undecodable bytes (Python sees surrogates) is a name
+    like any other: exported, imported, and never an encoding crash."""
+    folder = os.fsencode(tmp_path)
+    source = folder + b'/m\xff"""x.py'
+    with open(source, "w") as handle:
+        handle.write(PLAIN)
+    args = [os.fsencode(PYTHON), b"-m", b"srcgrad", b"export", b"-o", b"exported.py", source + b":f"]
+    done = subprocess.run(args, capture_output=True, cwd=tmp_path, env=env_with_srcgrad(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = import_and_call(tmp_path, "exported", "grad_f", (0.2,))
+    assert close(got, numeric_gradient(plain_f, (0.2,), (0,))[0])
+    args[-2:] = [source, source + b":f"]           # and it is protected like any source
+    done = subprocess.run(args, capture_output=True, cwd=tmp_path, env=env_with_srcgrad(), timeout=120)
+    assert done.returncode == 2 and b"refusing to write" in done.stderr and b"Traceback" not in done.stderr
+    with open(source) as handle:
+        assert handle.read() == PLAIN
+
+
 HOSTILE_FOLDERS = ['d"""x', "d'''x", "d\nx", "d \u00e9 x", "d\\x"]
 
 
