@@ -9,10 +9,12 @@
     srcgrad graph  -o OUT.{dot,svg,png} FILE.py:FUNC                 box diagrams (Graphviz)
 
 A target is ``FILE.py:FUNC`` or ``module:func`` (`srcgrad.targets`).  Exit
-status: 0 done (``verify``: proved or agreed), 1 ``verify`` found a mismatch,
-3 ``verify`` could not check everything, 2 an error -- srcgrad refusing
-the code (printed like Python's SyntaxError: file, line, caret), a target not
-found, bad options, or ``graph`` unable to render for want of Graphviz.
+status: 0 done, 1 ``verify`` found a mismatch, 3 ``verify`` could not check,
+2 an error -- srcgrad refusing the code (printed like Python's SyntaxError:
+file, line, caret), a target not found or failing to import, bad options, an
+output path that cannot be written or is one of the inputs, or ``graph``
+unable to render for want of Graphviz.  Every error is a message on stderr,
+never a traceback.  Output files are checked before any work is done.
 The work itself lives in `srcgrad.export`, `srcgrad.graph` and the API.
 """
 from __future__ import annotations
@@ -66,8 +68,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_to_file
-    functions = [transformed(t, args.transform, args.argnums) for t in load_targets(args.targets)]
-    export_to_file(args.output, functions)
+    check_output(args.output)
+    targets = load_targets(args.targets)
+    inputs = target_files(targets)
+    check_output(args.output, inputs)
+    functions = [transformed(t, args.transform, args.argnums) for t in targets]
+    try:
+        export_to_file(args.output, functions, protect=inputs)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     names = ", ".join(fn.module.name for fn in functions)
     print(f"wrote {args.output} ({names})", file=sys.stderr)
     return EXIT_OK
@@ -80,13 +89,22 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if fmt not in ("dot", "gv") + RENDERED:
         raise CommandError(f"cannot tell the picture format from {output!r}: "
                            f"use a .dot, {', '.join('.' + f for f in RENDERED)} file")
-    dot = graph_dot(transformed(load_target(args.target), "grad", args.argnums))
-    if output is None:
+    dot_path = None if output is None else (
+        output if fmt in ("dot", "gv") else os.path.splitext(output)[0] + ".dot")
+    for path in {output, dot_path} - {None}:
+        check_output(path)
+    target = load_target(args.target)
+    for path in {output, dot_path} - {None}:
+        check_output(path, target_files([target]))
+    dot = graph_dot(transformed(target, "grad", args.argnums))
+    if output is None or dot_path is None:
         _write(dot)
         return EXIT_OK
-    dot_path = output if fmt in ("dot", "gv") else os.path.splitext(output)[0] + ".dot"
-    with open(dot_path, "w", encoding="utf-8") as handle:
-        handle.write(dot)
+    try:
+        with open(dot_path, "w", encoding="utf-8") as handle:
+            handle.write(dot)
+    except OSError as exc:
+        raise CommandError(f"cannot write {dot_path}: {exc.strerror or exc}") from None
     if dot_path != output:
         try:
             render(dot_path, output)
@@ -97,6 +115,32 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 # --- shared pieces ---------------------------------------------------------------
+
+def check_output(path: str, inputs: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output file that cannot be written or
+    that is one of the `inputs` (however spelt: see `refuse_overwriting`)."""
+    from .export import refuse_overwriting
+    if not path or path == "-" or "\x00" in path:
+        raise CommandError(f"give a file name to write to, not {path!r}")
+    if os.path.isdir(path):
+        raise CommandError(f"{path} is a directory: give the name of the file to write")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        what = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise CommandError(f"cannot write {path}: the folder {folder} {what}")
+    if not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        raise CommandError(f"cannot write {path}: permission denied")
+    try:
+        refuse_overwriting(path, inputs)
+    except SrcGradError as exc:
+        raise CommandError(exc.message) from None
+
+
+def target_files(targets: Sequence[Target]) -> list[str]:
+    """The files the targets were loaded from (never to be written over)."""
+    files = {getattr(t.module, "__file__", None) for t in targets}
+    return sorted(f for f in files if isinstance(f, str))
+
 
 def user_function(target: Target) -> Any:
     """The user's plain function a target names, under any srcgrad transforms
@@ -179,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="srcgrad",
         description="Automatic differentiation by source transformation: read, check, export and "
                     "draw the generated gradient of a Python function.",
-        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, 3 verify could not check, 2 error.")
+        epilog="Targets are FILE.py:FUNC or module:func. Exit status: 0 ok, 1 verify mismatch, "
+               "3 verify could not check, 2 error.")
     parser.add_argument("--version", action="version", version=f"srcgrad {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -225,6 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_error(exc), file=sys.stderr)
     except (TargetError, CommandError) as exc:
         print(f"srcgrad {args.command}: error: {exc}", file=sys.stderr)
+    except OSError as exc:      # a file that vanished or cannot be read midway
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"srcgrad {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
     return EXIT_ERROR
 
 

@@ -12,9 +12,19 @@ copied.
 What cannot be written out is refused with an `ExportError` naming it: a
 closure, a function without source, an object that is neither a module, a
 function nor a literal, anything that would need srcgrad at run time, and two
-different things wanting the same name.  The finished text is executed once
-in a fresh namespace and every global name its functions load is checked,
-so an export either works without srcgrad or is refused.
+different things wanting the same name.  The finished text is compiled (not
+run) and every global name its code loads is checked to be defined in it or
+a builtin, so an export either works without srcgrad or is refused.
+
+Nothing from the user's world (file, module and function names, docstrings,
+string or number constants) is pasted into the module as text: everything
+srcgrad writes around the code is built as AST nodes -- names checked to be
+identifiers, values as ``ast.Constant`` of plain ``int``/``float``/``str``
+values, never ``repr()`` of the user's object -- and printed by
+`ast.unparse`.  The only text copied as it is: the code generator's output
+(checked to be one plain ``def``) and the user's own primitive sources
+(checked to be one ``def`` of the function's name).  `export_to_file` never
+writes over a source file it read.
 """
 from __future__ import annotations
 
@@ -23,12 +33,15 @@ import builtins
 import dis
 import importlib
 import inspect
+import keyword
 import os
+import re
 import sys
 import sysconfig
 import textwrap
 import types
-from typing import Any, Iterator, Sequence
+import unicodedata
+from typing import Any, Iterable, Iterator, Sequence
 
 from .errors import ExportError, SourceLocation
 from .primitives.user import UserPrimitive
@@ -39,6 +52,49 @@ _MISSING = object()
 
 def export_source(functions: Sequence[Transformed]) -> str:
     """The text of a standalone module defining every function in `functions`."""
+    return _assemble(functions).text
+
+
+def export_to_file(path: str, functions: Sequence[Transformed], protect: Iterable[str] = ()) -> str:
+    """Write `export_source(functions)` to `path`; returns the text.
+
+    Refuses (`ExportError`) to write over any source file the export read
+    (the users' functions, helpers and primitives) or any file in `protect`
+    (the command line passes its target files), however the path is spelt:
+    relative, through a symbolic link, or a hard link to the same file."""
+    module = _assemble(functions)
+    refuse_overwriting(path, module.files_read | {os.fspath(p) for p in protect})
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(module.text)
+    return module.text
+
+
+def refuse_overwriting(path: str, sources: Iterable[str]) -> None:
+    """`ExportError` if writing `path` would replace one of `sources`."""
+    target = os.path.realpath(path)
+    for source in sorted(set(sources)):
+        if not source or source.startswith("<"):
+            continue        # "<stdin>", "<string>": not a file
+        same = os.path.realpath(source) == target
+        if not same and os.path.exists(path) and os.path.exists(source):
+            try:
+                same = os.path.samefile(path, source)
+            except OSError:
+                same = False
+        if same:
+            raise ExportError(f"refusing to write {path}: it is {source}, a source file srcgrad read "
+                              f"for this export; choose another output file")
+
+
+class _Assembled:
+    """An export's text and the files read to make it."""
+
+    def __init__(self, text: str, files_read: set[str]) -> None:
+        self.text = text
+        self.files_read = files_read
+
+
+def _assemble(functions: Sequence[Transformed]) -> _Assembled:
     if not functions:
         raise ExportError("nothing to export: give at least one function")
     module = _ModuleText()
@@ -46,27 +102,21 @@ def export_source(functions: Sequence[Transformed]) -> str:
         module.add_transformed(fn)
     text = module.render()
     _check(text, [fn.module.name for fn in functions])
-    return text
-
-
-def export_to_file(path: str, functions: Sequence[Transformed]) -> str:
-    """Write `export_source(functions)` to `path`; returns the text."""
-    text = export_source(functions)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return text
+    return _Assembled(text, module.files_read)
 
 
 class _ModuleText:
     """The pieces of the module being assembled, each name defined once."""
 
     def __init__(self) -> None:
-        self.imports: dict[str, None] = {}                 # ordered set of import lines
+        self.imports: dict[str, ast.stmt] = {}             # unparsed text -> import statement
         self.defined: dict[str, Any] = {}                  # name -> the object it stands for
-        self.constants: list[str] = []
+        self.constants: list[ast.stmt] = []
         self.helpers: list[str] = []
         self.generated: list[str] = []
+        self.names: list[str] = []                         # the generated functions, for __all__
         self.summary: list[str] = []
+        self.files_read: set[str] = set()
 
     # --- the generated functions -------------------------------------------
 
@@ -74,27 +124,28 @@ class _ModuleText:
         if not isinstance(fn, Transformed):
             raise ExportError(f"{fn!r} is not a function made by srcgrad (grad, value_and_grad, ...)")
         gm = fn.module
-        earlier = self.defined.get(gm.name)
+        user_fn = original_function(fn)
+        self.files_read |= _files_read(fn)
+        name = identifier(gm.name, "generated function", _location(user_fn))
+        earlier = self.defined.get(name)
         if isinstance(earlier, Transformed) and earlier.source == fn.source:
             return  # the same gradient asked for twice
-        self.claim(gm.name, fn, _location(original_function(fn)))
-        tree = ast.parse(gm.source)
-        lines = gm.source.splitlines(True)
-        for node in tree.body:
+        self.claim(name, fn, _location(user_fn))
+        imports, definition = _generated_parts(gm.source, name)
+        for node in imports:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     bound = alias.name if alias.asname else alias.name.split(".")[0]
                     self.provide(alias.asname or bound, importlib.import_module(bound), None)
-            elif isinstance(node, ast.ImportFrom):
-                self.imports[ast.get_source_segment(gm.source, node) or ""] = None
-        body_start = next(node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom)))
-        self.generated.append("".join(lines[body_start.lineno - 1:]).strip("\n"))
-        user_fn = original_function(fn)
+            else:
+                self.add_import(node)
+        self.generated.append(definition)
+        self.names.append(name)
         where = os.path.basename(inspect.getsourcefile(user_fn) or "?")
         doc = (fn.generated.__doc__ or "").strip().splitlines()
-        self.summary.append(f"{gm.name}: {doc[0] if doc else fn.transform} ({where})")
-        for name, obj in gm.globals.items():
-            self.provide(name, obj, user_fn)
+        self.summary.append(f"{name}: {doc[0] if doc else fn.transform} ({where})")
+        for global_name, obj in gm.globals.items():
+            self.provide(global_name, obj, user_fn)
 
     # --- what generated code and user primitives need -----------------------
 
@@ -112,18 +163,22 @@ class _ModuleText:
         where = _location(needed_by)
         if isinstance(obj, UserPrimitive):
             obj = obj.fn
+        identifier(name, "name", where)
         _refuse_srcgrad(name, obj, where)
         if not self.claim(name, obj, where):
             return
         if isinstance(obj, types.ModuleType):
-            real = obj.__name__
-            self.imports[f"import {real}" if real == name else f"import {real} as {name}"] = None
-        elif _is_literal(obj):
-            self.constants.append(f"{name} = {obj!r}")
+            real = dotted_name(obj.__name__, "module name", where)
+            alias = None if real == name else name
+            self.add_import(ast.Import(names=[ast.alias(name=real, asname=alias)]))
+        elif (value := literal_node(obj)) is not None:
+            self.constants.append(_assign(name, value))
         elif _importable(obj):
-            real = obj.__name__
-            alias = "" if real == name else f" as {name}"
-            self.imports[f"from {obj.__module__} import {real}{alias}"] = None
+            real = identifier(obj.__name__, "name", where)
+            alias = None if real == name else name
+            module = dotted_name(obj.__module__, "module name", where)
+            self.add_import(ast.ImportFrom(module=module, names=[ast.alias(name=real, asname=alias)],
+                                           level=0))
         elif isinstance(obj, types.FunctionType):
             self.add_function_source(name, obj, where)
         else:
@@ -131,19 +186,23 @@ class _ModuleText:
                 f"{name!r} is a {type(obj).__name__}, which cannot be written into a standalone module "
                 f"(only modules, functions, numbers, strings and tuples of them can)", where)
 
+    def add_import(self, node: ast.stmt) -> None:
+        self.imports[ast.unparse(node)] = node
+
     def add_function_source(self, name: str, fn: types.FunctionType, where: SourceLocation | None) -> None:
         if fn.__closure__:
             raise ExportError(f"{fn.__qualname__}() uses variables of an enclosing function "
                               f"({', '.join(fn.__code__.co_freevars)}); define it at module level to "
                               f"export it", _location(fn) or where)
         try:
-            text = strip_decorators(fn)
-        except (OSError, TypeError) as exc:
+            text, defined = _def_source(fn)
+        except (OSError, TypeError, SyntaxError) as exc:
             raise ExportError(f"cannot read the source of {fn.__qualname__}() to export it ({exc})",
                               where) from None
-        if fn.__name__ != name:
-            self.claim(fn.__name__, fn, _location(fn))
-            text += f"\n\n\n{name} = {fn.__name__}"
+        self.files_read.add(fn.__code__.co_filename)
+        if defined != name:
+            self.claim(defined, fn, _location(fn))
+            text += "\n\n\n" + ast.unparse(_assign(name, ast.Name(id=defined, ctx=ast.Load())))
         self.helpers.append(text)
         for global_name in sorted(set(global_names(fn.__code__))):
             value = fn.__globals__.get(global_name, _MISSING)
@@ -153,16 +212,128 @@ class _ModuleText:
     # --- the text ------------------------------------------------------------
 
     def render(self) -> str:
-        names = [text.split("(", 1)[0].removeprefix("def ") for text in self.generated]
         doc = "\n".join(["Generated by srcgrad: gradient functions that run without srcgrad.", ""]
-                        + [f"    {line}" for line in self.summary])
-        imports = sorted(self.imports, key=lambda line: (line.startswith("from"), line))
-        parts = [f'"""{doc}\n"""', "\n".join(imports)]
-        if self.constants:
-            parts.append("\n".join(self.constants))
-        parts.append(f"__all__ = {names!r}")
-        blocks = ["\n\n".join(p for p in parts if p)] + self.helpers + self.generated
-        return "\n\n\n".join(blocks) + "\n"
+                        + [f"    {line}" for line in self.summary]) + "\n"
+        imports = [self.imports[key] for key in sorted(self.imports, key=lambda t: (t.startswith("from"), t))]
+        names = ast.List(elts=[ast.Constant(n) for n in self.names], ctx=ast.Load())
+        parts = [ast.Module(body=[ast.Expr(ast.Constant(doc))], type_ignores=[]),
+                 ast.Module(body=imports, type_ignores=[]),
+                 ast.Module(body=self.constants, type_ignores=[]),
+                 ast.Module(body=[_assign("__all__", names)], type_ignores=[])]
+        header = "\n\n".join(ast.unparse(ast.fix_missing_locations(p)) for p in parts if p.body)
+        return "\n\n\n".join([header] + self.helpers + self.generated) + "\n"
+
+
+# --- names and values written as AST ---------------------------------------------
+
+def identifier(name: Any, what: str, where: SourceLocation | None = None) -> str:
+    """`name` if Python source can spell it as a name; else `ExportError`.
+
+    Refused: non-strings, non-identifiers, keywords, and names that Python
+    would read as another name (identifiers are NFKC-normalised)."""
+    if (not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name)
+            or unicodedata.normalize("NFKC", name) != name):
+        raise ExportError(f"{name!r} cannot be written as a {what} in Python source "
+                          f"(it is not a plain identifier)", where)
+    return name
+
+
+def dotted_name(name: Any, what: str, where: SourceLocation | None = None) -> str:
+    """A module path ``a.b.c`` whose every part is an `identifier`."""
+    if not isinstance(name, str):
+        raise ExportError(f"{name!r} cannot be written as a {what} in Python source", where)
+    for part in name.split("."):
+        identifier(part, what, where)
+    return name
+
+
+def literal_node(value: Any) -> ast.expr | None:
+    """An AST literal of `value`'s plain value, or None when it has none.
+
+    Instances of subclasses (``numpy.float64``, ``IntEnum``, a float with its
+    own ``__repr__``) become the plain ``int``/``float``/... they hold, read
+    with the base type's own methods so no method of the subclass runs;
+    tuples and frozensets must be exactly those types (a named tuple's fields
+    would be lost).  inf, nan and -0.0 print exactly (`ast.unparse`)."""
+    if value is None or type(value) is bool:
+        return ast.Constant(value)
+    if isinstance(value, bool):                     # pragma: no cover - bool cannot be subclassed
+        return None
+    if isinstance(value, int):
+        plain = int.__int__(value)
+        try:
+            int.__repr__(plain)
+        except ValueError:                          # more digits than Python will print or read
+            return None
+        return ast.Constant(plain)
+    if isinstance(value, float):
+        return ast.Constant(float.__float__(value))
+    if isinstance(value, complex):
+        return ast.Constant(complex(complex.real.__get__(value), complex.imag.__get__(value)))
+    if isinstance(value, str):
+        return ast.Constant(str.__str__(value))
+    if isinstance(value, bytes):
+        return ast.Constant(bytes.__bytes__(value))
+    if type(value) is tuple:
+        items = [literal_node(item) for item in value]
+        return None if None in items else ast.Tuple(elts=items, ctx=ast.Load())
+    if type(value) is frozenset:
+        items = [literal_node(item) for item in value]
+        if None in items:
+            return None
+        items.sort(key=ast.dump)                    # deterministic text, whatever the hash order
+        return ast.Call(func=ast.Name(id="frozenset", ctx=ast.Load()),
+                        args=[ast.Tuple(elts=items, ctx=ast.Load())] if items else [], keywords=[])
+    return None
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+
+
+def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
+    """The import statements of a generated module, and its one ``def`` as text.
+
+    The generated text is the code generator's output; it is copied (its
+    comments kept) only after checking it is imports then one plain ``def
+    name(...)``: no decorator, default or annotation, nothing that runs at
+    import but the ``def`` itself."""
+    tree = ast.parse(source)
+    imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    rest = tree.body[len(imports):]
+    plain = (len(rest) == 1 and isinstance(rest[0], ast.FunctionDef) and rest[0].name == name
+             and not rest[0].decorator_list and rest[0].returns is None
+             and not rest[0].args.defaults and not any(rest[0].args.kw_defaults)
+             and all(arg.annotation is None for arg in ast.walk(rest[0].args) if isinstance(arg, ast.arg)))
+    if not plain or len(imports) != sum(1 for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))):
+        raise ExportError(f"internal error: the generated code of {name}() is not one plain function "
+                          f"definition; please report this")
+    for node in imports:
+        for alias in node.names:
+            dotted_name(alias.name, "module name")
+            if alias.asname is not None:
+                identifier(alias.asname, "name")
+        if isinstance(node, ast.ImportFrom):
+            dotted_name(node.module, "module name")
+    lines = source_lines(source)
+    return imports, "".join(lines[rest[0].lineno - 1:]).strip("\n")
+
+
+def _files_read(fn: Transformed) -> set[str]:
+    """Every file whose source went into `fn`: the user's function and every
+    helper the frontend inlined (the locations stamped on its IR)."""
+    files: set[str] = set()
+    while isinstance(fn, Transformed):
+        for ir in (getattr(fn, "primal_ir", None), getattr(fn, "fn_ir", None)):
+            if ir is not None:
+                files.add(ir.filename)
+                files.update(eqn.loc.filename for eqn in ir.body.walk()
+                             if eqn.loc is not None and eqn.loc.filename)
+        fn = original(fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        files.add(code.co_filename)
+    return files
 
 
 def original_function(fn: Any) -> Any:
@@ -172,43 +343,82 @@ def original_function(fn: Any) -> Any:
     return fn
 
 
-def strip_decorators(fn: types.FunctionType) -> str:
-    """`fn`'s source from its ``def`` line on, dedented, comments kept."""
+def _def_source(fn: types.FunctionType) -> tuple[str, str]:
+    """`fn`'s source from its ``def`` line on (decorators stripped, dedented,
+    comments kept) and the name that ``def`` binds.
+
+    The copied text must be exactly one ``def`` of the name `fn` was compiled
+    under; anything else (a lambda, a class, source that no longer matches)
+    is a `TypeError`."""
     text = textwrap.dedent(inspect.getsource(fn))
     node = ast.parse(text).body[0]
     if not isinstance(node, ast.FunctionDef):
         raise TypeError(f"{fn.__qualname__} is not defined by a 'def' statement")
-    return "".join(text.splitlines(True)[node.lineno - 1:node.end_lineno]).rstrip("\n")
+    copied = "".join(source_lines(text)[node.lineno - 1:node.end_lineno]).rstrip("\r\n")
+    body = ast.parse(copied).body
+    if len(body) != 1 or not isinstance(body[0], ast.FunctionDef) or body[0].name != fn.__code__.co_name:
+        raise TypeError(f"the source found for {fn.__qualname__} is not its 'def' statement")
+    return copied, identifier(body[0].name, "function name", _location(fn))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def source_lines(text: str) -> list[str]:
+    """`text` cut into lines as Python's tokenizer counts them (only \\n, \\r\\n
+    and \\r end a line; `str.splitlines` also cuts at form feeds and U+2028,
+    which would shift the line numbers `ast` gives)."""
+    return [line for line in _LINE.findall(text) if line]
 
 
 def global_names(code: types.CodeType) -> Iterator[str]:
     """Names `code` (and code nested in it) loads as globals."""
-    for instruction in dis.get_instructions(code):
-        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-            yield instruction.argval
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from global_names(const)
+    for inner in _code_objects(code):
+        for instruction in dis.get_instructions(inner):
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                yield instruction.argval
 
 
 def _check(text: str, names: Sequence[str]) -> None:
-    """Run the module text once and check every global its functions load
-    exists; an export that would fail at run time is refused here."""
-    namespace: dict[str, Any] = {"__name__": "srcgrad_export_check"}
+    """Check, without running it, that the module text compiles, defines
+    `names`, and that every global name loaded anywhere in it (its functions,
+    nested code, module-level expressions) is defined at its top level or is
+    a builtin; an export that would fail at run time is refused here.
+    Nothing is executed: exporting runs none of the code it writes."""
     try:
-        exec(compile(text, "<srcgrad export>", "exec"), namespace)
-    except Exception as exc:  # pragma: no cover - a bug in export, reported clearly
-        raise ExportError(f"the exported module does not run: {type(exc).__name__}: {exc}") from exc
-    for value in list(namespace.values()):
-        if isinstance(value, types.FunctionType) and value.__module__ == "srcgrad_export_check":
-            missing = [n for n in global_names(value.__code__)
-                       if n not in namespace and not hasattr(builtins, n)]
-            if missing:
-                raise ExportError(f"{value.__name__}() in the exported module needs "
-                                  f"{', '.join(sorted(set(missing)))}, which could not be exported")
-    absent = [n for n in names if n not in namespace]
+        tree = ast.parse(text)
+        code = compile(tree, "<srcgrad export>", "exec")
+    except (SyntaxError, ValueError) as exc:  # pragma: no cover - a bug in export, reported clearly
+        raise ExportError(f"the exported module does not compile: {type(exc).__name__}: {exc}") from exc
+    defined = _top_level_names(tree)
+    for inner in _code_objects(code):
+        missing = sorted({n for n in global_names(inner) if n not in defined and not hasattr(builtins, n)})
+        if missing:
+            where = "the exported module" if inner is code else f"{inner.co_name}() in the exported module"
+            raise ExportError(f"{where} needs {', '.join(missing)}, which could not be exported")
+    absent = [n for n in names if n not in defined]
     if absent:  # pragma: no cover
         raise ExportError(f"the exported module does not define {', '.join(absent)}")
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
 
 
 def _refuse_srcgrad(name: str, obj: Any, where: SourceLocation | None) -> None:
@@ -218,17 +428,13 @@ def _refuse_srcgrad(name: str, obj: Any, where: SourceLocation | None) -> None:
                           f"srcgrad: export the transformed functions themselves instead", where)
 
 
-def _is_literal(obj: Any) -> bool:
-    if not isinstance(obj, (int, float, complex, str, bytes, bool, tuple, frozenset, type(None))):
-        return False
-    try:
-        return ast.literal_eval(repr(obj)) == obj
-    except (ValueError, SyntaxError):
-        return False
-
-
 def _same_value(a: Any, b: Any) -> bool:
-    return _is_literal(a) and _is_literal(b) and type(a) is type(b) and a == b
+    """Two literals of the same type whose written values are the same
+    (0.0 and -0.0 differ; nan is nan)."""
+    if type(a) is not type(b):
+        return False
+    node_a, node_b = literal_node(a), literal_node(b)
+    return node_a is not None and node_b is not None and ast.dump(node_a) == ast.dump(node_b)
 
 
 def _importable(obj: Any) -> bool:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import operator
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 
@@ -33,8 +34,13 @@ def map_points(fn: Callable[..., Any], points: Iterable[Any], *, client: Any = N
     A point that is not a tuple or list is passed as the single argument.
     Without `client`, a `local_client(n_workers, processes)` is started for
     the call and closed after it.  `chunk_size` points go in one task
-    (default: about four tasks per worker).
+    (default: about four tasks per worker).  A `chunk_size` or `n_workers`
+    that is not a positive integer is an `ArgumentError`, raised before Dask
+    is needed.
     """
+    if chunk_size is not None:
+        chunk_size = positive_int(chunk_size, "chunk_size")
+    n_workers = positive_int(n_workers, "n_workers")
     batch = [tuple(p) if isinstance(p, (tuple, list)) else (p,) for p in points]
     if client is None:
         with local_client(n_workers=n_workers, processes=processes) as own:
@@ -47,6 +53,19 @@ def map_points(fn: Callable[..., Any], points: Iterable[Any], *, client: Any = N
     [shared] = client.scatter([fn], broadcast=True)   # ship the function once, not once a task
     futures = client.map(evaluate_chunk, [shared] * len(chunks), chunks, pure=False)
     return [value for chunk in client.gather(futures) for value in chunk]
+
+
+def positive_int(value: Any, name: str) -> int:
+    """`value` as an int if it is a positive integer (NumPy integers too;
+    not a bool, not a float); else `ArgumentError`."""
+    from .errors import ArgumentError
+    try:
+        number = operator.index(value) if not isinstance(value, bool) else None
+    except TypeError:
+        number = None
+    if number is None or number < 1:
+        raise ArgumentError(f"map_points: {name} must be a positive integer, not {value!r}")
+    return number
 
 
 def evaluate_chunk(fn: Callable[..., Any], chunk: Sequence[tuple]) -> list[Any]:

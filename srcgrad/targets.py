@@ -4,6 +4,10 @@ A target is ``FILE.py:FUNC`` (a file path) or ``module:func`` (an importable
 module), where ``FUNC`` may be dotted (``Model.loss``).  A file is loaded as a
 module named after its stem, with its directory put first on ``sys.path`` so
 its own imports work; its ``if __name__ == "__main__":`` block does not run.
+While the user's module is imported, whatever it prints goes to standard
+error, so the command's own output on standard output stays clean
+(``srcgrad show f.py:f > g.py``); an exception or ``sys.exit()`` at import is
+a one-line `TargetError` naming the file and the exception.
 
 Also here: parsing ``--argnums`` text (``0``, ``x``, ``0,1``, ``x,y``) into
 what `srcgrad.grad` takes.
@@ -14,7 +18,9 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
+import keyword
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -40,24 +46,36 @@ def split_target(spec: str) -> tuple[str, str]:
     where, sep, name = spec.rpartition(":")
     if not sep or not where or not name:
         raise TargetError(f"target {spec!r} must be FILE.py:FUNC or module:func")
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise TargetError(f"target {spec!r}: {name!r} is not a function name (FILE.py:FUNC, where FUNC "
+                          f"may be dotted, as in Model.loss)")
     return where, name
 
 
 def is_file_spec(where: str) -> bool:
-    return where.endswith(".py") or os.sep in where or "/" in where or os.path.isfile(where)
+    return (where.endswith(".py") or os.sep in where or "/" in where
+            or (os.altsep is not None and os.altsep in where) or os.path.isfile(where)
+            or not all(part.isidentifier() for part in where.split(".")))
 
 
 def load_file(path: str) -> ModuleType:
     """Import the Python file at `path` as a module named after its stem."""
+    if "\x00" in path:
+        raise TargetError(f"{path!r} is not a file name (it holds a NUL character)")
     path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise TargetError(f"{path} is a directory, not a Python file (FILE.py:FUNC)")
     if not os.path.isfile(path):
         raise TargetError(f"no such file: {path}")
+    if not path.endswith(".py"):
+        raise TargetError(f"{path} is not a Python source file: srcgrad reads the source, so the target "
+                          f"must be a .py file")
     for module in list(sys.modules.values()):
         if os.path.abspath(getattr(module, "__file__", None) or "") == path:
             return module
     name = os.path.splitext(os.path.basename(path))[0]
     if not name.isidentifier() or name in sys.modules:
-        name = "srcgrad_target_" + hashlib.sha1(path.encode()).hexdigest()[:12]
+        name = "srcgrad_target_" + hashlib.sha1(os.fsencode(path)).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise TargetError(f"cannot load {path} as a Python module")
@@ -67,33 +85,53 @@ def load_file(path: str) -> ModuleType:
         sys.path.insert(0, folder)
     sys.modules[name] = module
     try:
-        with _reporting_import_errors(path):
+        with importing_user_code(path):
             spec.loader.exec_module(module)
     except BaseException:
-        del sys.modules[name]
+        sys.modules.pop(name, None)
         raise
     return module
 
 
 @contextlib.contextmanager
-def _reporting_import_errors(what: str) -> Iterator[None]:
-    """An exception while importing the user's code becomes a `TargetError`
-    quoting it; srcgrad's own refusals (module-level ``@grad``) pass through."""
+def importing_user_code(what: str) -> Iterator[None]:
+    """Run the user's module code with its prints sent to standard error, and
+    its failures -- any exception, ``sys.exit()`` -- made a one-line
+    `TargetError` naming `what`; srcgrad's own refusals (module-level
+    ``@grad``) pass through.  (Ctrl-C still interrupts.)"""
     try:
-        yield
-    except SrcGradError:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except (SrcGradError, TargetError):
         raise
     except SyntaxError as exc:
         raise TargetError("".join(traceback.format_exception_only(type(exc), exc)).rstrip()) from None
+    except SystemExit as exc:
+        raise TargetError(f"importing {what} failed: it called sys.exit({_one_line(repr(exc.code))}) "
+                          f"at import") from None
     except Exception as exc:
         missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
         if missing and (what == missing or what.startswith(missing + ".")):
             raise TargetError(f"no module named {missing!r} (for a file, write FILE.py:FUNC)") from None
         frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
                   if frame.filename != __file__ and not frame.filename.startswith("<frozen")]
-        text = "".join(traceback.format_list(frames) + traceback.format_exception_only(type(exc), exc))
-        raise TargetError(f"importing {what} raised an exception:\n"
-                          f"Traceback (most recent call last):\n{text.rstrip()}") from None
+        at = f" (at {frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+        raise TargetError(f"importing {what} failed: {describe_exception(exc)}{at}") from None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` on one line, even for a message with newlines or an
+    exception whose ``__str__`` itself fails."""
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<the exception's message could not be printed>"
+    name = type(exc).__name__
+    return _one_line(f"{name}: {message}" if message else name)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
 
 
 def load_module(where: str) -> ModuleType:
@@ -101,11 +139,16 @@ def load_module(where: str) -> ModuleType:
         return load_file(where)
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    with _reporting_import_errors(where):
+    with importing_user_code(where):
         return importlib.import_module(where)
 
 
 def lookup(module: ModuleType, qualname: str, spec: str) -> Any:
+    with importing_user_code(spec):     # a module __getattr__ or class property is user code too
+        return _lookup(module, qualname, spec)
+
+
+def _lookup(module: ModuleType, qualname: str, spec: str) -> Any:
     obj: Any = module
     for part in qualname.split("."):
         if not hasattr(obj, part):
@@ -139,21 +182,28 @@ def load_targets(specs: list[str]) -> list[Target]:
 
 
 def parse_argnums(text: str | None) -> Any:
-    """``"0"`` -> 0, ``"x"`` -> "x", ``"0,y"`` -> (0, "y"); None stays None."""
+    """``"0"`` -> 0, ``"x"`` -> "x", ``"0,y"`` -> (0, "y"), ``"0,"`` -> (0,);
+    None stays None.  An empty item (``x,,y``) is refused."""
     if text is None:
         return None
     items = [item.strip() for item in text.split(",")]
+    if len(items) > 1 and not items[-1]:
+        items.pop()             # "0," is the tuple (0,), as in Python
+    if not text.strip():
+        raise TargetError("--argnums is empty")
     values: list[Any] = []
     for item in items:
         if not item:
-            continue
-        if item.lstrip("-").isdigit():
+            raise TargetError(f"--argnums {text!r} has an empty item: write positions or parameter "
+                              f"names separated by single commas, e.g. 0,1 or x,y")
+        if _INTEGER.fullmatch(item):
             values.append(int(item))
-        elif item.isidentifier():
+        elif item.isidentifier() and not keyword.iskeyword(item):
             values.append(item)
         else:
             raise TargetError(f"--argnums takes integers or parameter names separated by commas, "
                               f"got {item!r}")
-    if not values:
-        raise TargetError("--argnums is empty")
     return tuple(values) if "," in text else values[0]
+
+
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
