@@ -274,7 +274,8 @@ def zero_step(x):
 
 
 def comprehension_with_condition(x):
-    vals = [x * k for k in range(5) if k % 2]
+    # the condition depends on x: the list's length is known only at run time
+    vals = [x * k for k in range(5) if x > k]
     return sum(vals)
 
 

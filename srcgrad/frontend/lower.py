@@ -311,10 +311,12 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         fn = self.object_of(node.func)
         name = ast.unparse(node.func)
         if any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.fail("starred arguments are not supported", node)
+            node = self.expand_starred(node)
         from ..primitives.user import UserPrimitive
         if fn is builtins.len or fn is builtins.sum:
             return self.builtin_on_sequence(fn, node)
+        if fn is builtins.min or fn is builtins.max:
+            return self.min_max(fn, node)
         if fn in (builtins.eval, builtins.exec, builtins.compile):
             raise self.fail(f"{name}() runs code srcgrad cannot see: it is not supported", node.func)
         if isinstance(fn, types.MethodType):
