@@ -78,6 +78,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.loop_depth = 0      # loops around the statement being lowered
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
+        self.unbound_why: dict[str, str] = {}
 
     # --- errors --------------------------------------------------------------
 
@@ -220,9 +221,10 @@ class Lowering(ControlFlowLowering, SequenceLowering):
 
     def global_object(self, name: str, node: ast.AST) -> Any:
         if name in self.local_names:
-            raise self.fail(f"{name!r} may be used before it is assigned: it is a local variable with no "
-                            f"value on some path here (assigned only in some branches, or only by a loop "
-                            f"that may not run); Python would raise UnboundLocalError", node)
+            why = self.unbound_why.get(name) or (
+                f"{name!r} has no value here: it is a local variable (assigned elsewhere in the function), "
+                f"and nothing before this point assigns it on every path")
+            raise self.fail(why, node)
         obj = self.scope.lookup(name)
         if obj is MISSING:
             raise self.fail(f"name {name!r} is not defined", node)
@@ -341,9 +343,13 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         prim = self.registry.for_callable(fn)
         if prim is not None:
             return self.call_primitive(prim, name, node)
+        raise self.no_rule(fn, name, node)
+
+    def no_rule(self, fn: Any, name: str, node: ast.Call, why: str = "") -> SrcGradError:
+        """The error for a call srcgrad can neither inline nor differentiate."""
         short = name.rsplit(".", 1)[-1]
-        raise self.fail(
-            f"no derivative rule for {name}() ({_describe(fn)}). To give it one, wrap it in a "
+        return self.fail(
+            f"no derivative rule for {name}() ({_describe(fn)}{why}). To give it one, wrap it in a "
             f"primitive of your own and attach its partial derivatives:\n"
             f"    @srcgrad.primitive\n    def my_{short}(x): return {name}(x)\n"
             f"    @my_{short}.derivative\n    def _(x): return ...  # d my_{short} / dx\n"
@@ -383,9 +389,13 @@ def _index_tree(shape: Any, counter: Any) -> Any:
 
 
 def _describe(fn: Any) -> str:
-    module = getattr(fn, "__module__", None)
-    kind = type(fn).__name__
-    return f"a {kind} from module {module!r}" if module else f"a {kind}"
+    if isinstance(fn, type):
+        return f"the class {fn.__qualname__}: calling it makes an object, not a number srcgrad can follow"
+    if isinstance(fn, (types.BuiltinFunctionType, types.FunctionType)):
+        module = getattr(fn, "__module__", None)
+        kind = "a builtin" if isinstance(fn, types.BuiltinFunctionType) else "a function"
+        return f"{kind} from module {module!r}" if module else kind
+    return f"a callable {type(fn).__module__}.{type(fn).__qualname__} object"
 
 
 _CACHE: dict[tuple[int, int], tuple[Any, Function]] = {}

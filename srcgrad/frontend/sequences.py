@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import linecache
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -190,6 +191,14 @@ class SequenceLowering:
                 args.extend(inner.elts)
                 continue
             length = self._static_length(inner)
+            if length is None and not isinstance(inner, (ast.Name, ast.Attribute)):
+                # another expression (a comprehension, a call): evaluated once, held
+                # under a name no Python code can spell
+                value = self.expr(inner)
+                if isinstance(value, tuple):
+                    held = f"*{len(self.env)}:{ast.unparse(inner)}"
+                    self.env[held] = value
+                    inner, length = ast.copy_location(ast.Name(id=held, ctx=ast.Load()), inner), len(value)
             if length is None:
                 raise self.fail("starred arguments are supported for lists and tuples whose length is "
                                 "known when grad is applied (built in the function, or module-level)", arg)
@@ -332,6 +341,10 @@ class SequenceLowering:
         if fn in _IN_PROGRESS:
             raise self.fail(f"{name}() is called recursively (directly or through helpers): recursion is "
                             f"not supported; write it with a loop", node)
+        if not linecache.getlines(fn.__code__.co_filename, fn.__globals__):
+            # made by exec/eval, or from a frozen module: nothing to inline
+            raise self.no_rule(fn, name, node, f", whose source Python does not have "
+                                               f"({fn.__code__.co_filename})")
         try:
             callee = lower_function(fn, self.registry)
         except SrcGradError:

@@ -23,28 +23,33 @@ import itertools
 import linecache
 import threading
 import types
+import weakref
 from typing import Any, Callable, Sequence
 
 from ..errors import ArgumentError, SourceLocation, SrcGradError
 from .core import REALS, Primitive, call
 
-# Names given to primitives so far: the first primitive declared under a
-# __name__ keeps it, a later one (another module's, or a notebook cell run
-# again) gets ``name_2``, ``name_3``...: two primitives never share a name,
-# so never a rule, a verification symbol or a global of a generated module.
-_TAKEN: set[str] = set()
-_TAKEN_LOCK = threading.Lock()
+# The primitive holding each name.  A primitive is named after its function
+# unless a live primitive holds that name already (another module's
+# ``softplus``, or an earlier definition still in use): then it gets
+# ``softplus_2``, ``softplus_3``...  So two primitives never share a name, a
+# rule, a verification symbol or a global of a generated module.  Weak
+# references: a redefinition (a notebook cell run again) gets the plain name
+# back once the old primitive is gone, and no primitive is kept alive here.
+_OWNERS: dict[str, weakref.ref] = {}
+_OWNERS_LOCK = threading.Lock()
 
 
-def _unique_name(name: str) -> str:
-    with _TAKEN_LOCK:
-        candidate = name
+def _unique_name(owner: "UserPrimitive", name: str) -> str:
+    with _OWNERS_LOCK:
+        given = name
         for counter in itertools.count(2):
-            if candidate not in _TAKEN:
+            holder = _OWNERS.get(given)
+            if holder is None or holder() is None:
                 break
-            candidate = f"{name}_{counter}"
-        _TAKEN.add(candidate)
-    return candidate
+            given = f"{name}_{counter}"
+        _OWNERS[given] = weakref.ref(owner)
+    return given
 
 
 def _check_declarable(fn: Any) -> None:
@@ -66,7 +71,7 @@ def _check_declarable(fn: Any) -> None:
                             where)
     if not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType)):
         raise ArgumentError(f"@srcgrad.primitive needs a function defined with 'def' (or a builtin), got a "
-                            f"{type(fn).__module__}.{type(fn).__qualname__}; wrap it: "
+                            f"{type(fn).__module__}.{type(fn).__qualname__} object; wrap it: "
                             f"def f(x): return obj(x)", where)
     try:
         inspect.signature(fn)
@@ -83,7 +88,7 @@ class UserPrimitive:
         _check_declarable(fn)
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.name = _unique_name(fn.__name__)     # the primitive's, and its generated global's
+        self.name = _unique_name(self, fn.__name__)     # the primitive's, and its generated global's
         params = inspect.signature(fn).parameters.values()
         self.nargs = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
         self.domain = tuple(domain) if domain else (REALS,) * self.nargs
