@@ -554,6 +554,24 @@ def break_after_assignment(x):
     return y + i
 
 
+def for_else(x):
+    for i in range(3):
+        y = x * i
+    else:
+        z = y + x
+    return z * i
+
+
+def while_else(x):
+    n = 0
+    while n < 2:
+        n += 1
+        w = x * n
+    else:
+        w = w * x
+    return w
+
+
 def conditional_in_loop(x):
     for i in range(3):
         if x > i:
@@ -606,7 +624,7 @@ LOOP = load_module(LOOP_SOURCE, "loop_cases")
 
 @pytest.mark.parametrize("name", ["last_of_range", "last_of_table", "last_of_enumerate", "last_of_zip",
                                   "while_first_test_true", "while_true", "read_in_later_iterations",
-                                  "nested", "break_after_assignment"])
+                                  "nested", "break_after_assignment", "for_else", "while_else"])
 @pytest.mark.parametrize("x", [1.3, -0.7])
 def test_names_first_assigned_in_a_loop_that_surely_runs(name, x):
     f = getattr(LOOP, name)

@@ -55,8 +55,8 @@ def expected_location(refusal: Refusal) -> tuple[str, int, int, str]:
 
 
 REFUSALS = [
-    Refusal(R.for_else, "x = x + 1.0", message="else"),
-    Refusal(R.while_else, "x = x - 1.0", message="else"),
+    Refusal(R.for_else, "break", message="else"),
+    Refusal(R.while_else, "break", message="else"),
     Refusal(R.recursive, "recursive(x * 1.5, n - 1)", message="recursion"),
     Refusal(R.ping, "ping(math.sin(x), n)", where=R.pong, message="recursion"),
     Refusal(R.calls_recursive, "recursive(x * 1.5, n - 1)", where=R.recursive, message="recursion"),

@@ -15,6 +15,7 @@ explicitly by the structured equation (the IR invariant).
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -113,6 +114,7 @@ class ControlFlowLowering:
     # --- blocks with exits --------------------------------------------------
 
     def lower_stmts(self, stmts: list[ast.stmt]) -> Outcome:
+        stmts = self.expand_loop_else(stmts)
         for index, stmt in enumerate(stmts):
             rest = stmts[index + 1:]
             self.b.loc = self.src.location(stmt)
@@ -140,6 +142,24 @@ class ControlFlowLowering:
                 raise self.refusal(stmt)
             handler(stmt)
         return Outcome.normal()
+
+    def expand_loop_else(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """A loop's ``else:`` runs when the loop ends without ``break``: with
+        no ``break`` of its own, always, so it is the statements after it."""
+        expanded: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:
+                own_break = _own_break(stmt)
+                if own_break is not None:
+                    raise self.fail("a loop 'else' clause in a loop with 'break' is not supported (whether "
+                                    "it runs depends on the break); set a flag before the break instead",
+                                    own_break)
+                loop = copy.copy(stmt)
+                loop.orelse = []
+                expanded += [loop, *stmt.orelse]
+            else:
+                expanded.append(stmt)
+        return expanded
 
     def sub_block(self, lower: Callable[[], Outcome], env: dict[str, Any]) -> tuple[list[Eqn], dict, Outcome]:
         """Lower into a fresh builder and environment; restore ours after."""
@@ -497,6 +517,20 @@ def has_exit(node: ast.AST, in_loop: bool = False) -> bool:
         elif isinstance(child, ast.stmt) and has_exit(child, in_loop):
             return True
     return False
+
+
+def _own_break(loop: ast.stmt) -> ast.Break | None:
+    """A ``break`` of `loop` itself (not of a loop nested in it), if any."""
+    todo = list(loop.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Break):
+            return node
+        if not isinstance(node, (ast.For, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+        else:
+            todo.extend(node.orelse if isinstance(node, (ast.For, ast.While)) else [])
+    return None
 
 
 def _loop_names(stmt: ast.For) -> list[str]:
