@@ -6,16 +6,61 @@ its optimised IR), builds the transformed IR, and returns a `Transformed`.
 """
 from __future__ import annotations
 
+import inspect
+import operator
+import sys
+import types
 from typing import Any, Sequence
 
 from .ad.forward import forward
 from .ad.reverse import has_tapes, reverse
 from .codegen.naming import Namer, transformed_name
-from .errors import ArgumentError
+from .errors import ArgumentError, NoDerivativeRuleError, SourceLocation
 from .ir.builder import Builder
 from .ir.core import Function, Region, Var
 from .ir.inline import inline
 from .transform import Transformed, build, describe_argnums, primal_ir, resolve_argnums
+
+
+def _primal(fun: Any) -> Any:
+    """`primal_ir(fun)`, after refusing what is callable but not a function
+    srcgrad can read: a class, a builtin without a rule, a callable object."""
+    if isinstance(fun, Transformed) or inspect.isfunction(fun) or inspect.ismethod(fun):
+        return primal_ir(fun)
+    from .primitives import REGISTRY
+    from .primitives.user import UserPrimitive
+    if isinstance(fun, UserPrimitive) or REGISTRY.for_callable(fun) is not None:
+        return primal_ir(fun)
+    name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None) or type(fun).__name__
+    if isinstance(fun, type):
+        raise ArgumentError(f"{name} is a class: srcgrad differentiates functions defined with 'def' "
+                            f"(write one that computes the number you need)", _where(fun))
+    if isinstance(fun, (types.BuiltinFunctionType, types.MethodDescriptorType, types.WrapperDescriptorType,
+                        types.MethodWrapperType, types.ClassMethodDescriptorType)):
+        raise NoDerivativeRuleError(f"no derivative rule for {name}() (a builtin, which has no Python "
+                                    f"source to differentiate); wrap it in an @srcgrad.primitive with a "
+                                    f"derivative to give it one")
+    if not callable(fun):
+        raise ArgumentError(f"expected a function, got {type(fun).__name__}")
+    kind = f"{type(fun).__module__}.{type(fun).__qualname__}"
+    inner = getattr(fun, "__wrapped__", None)
+    wraps = f" wrapping {getattr(inner, '__qualname__', inner)!r}" if inner is not None else ""
+    raise ArgumentError(f"got a callable {kind} object{wraps}, not a function: srcgrad differentiates "
+                        f"functions defined with 'def' (define one that computes what the object "
+                        f"computes)", _where(type(fun)))
+
+
+def _where(obj: Any) -> SourceLocation | None:
+    """Where `obj` (a class) is defined, when it is the user's own (not the
+    standard library's)."""
+    if getattr(obj, "__module__", "").split(".")[0].lstrip("_") in sys.stdlib_module_names:
+        return None
+    try:
+        lines, first = inspect.getsourcelines(obj)
+        filename = inspect.getsourcefile(obj) or "?"
+    except (OSError, TypeError):
+        return None
+    return SourceLocation(filename, first, 0, None, lines[0] if lines else "")
 
 
 def _decorator_or_call(fun: Any, make: Any) -> Any:
@@ -32,14 +77,26 @@ def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = Fa
     when `grad` is applied (`srcgrad.verify`): a mismatch, or anything
     verify could not check, raises `srcgrad.VerificationError`.
     """
+    count = _order(order)
+
     def make(f: Any) -> Transformed:
-        if order < 1:
-            raise ArgumentError("order must be at least 1")
         result = f
-        for _ in range(order):
+        for _ in range(count):
             result = _grad(result, argnums, False, verify)
         return result
     return _decorator_or_call(fun, make)
+
+
+def _order(order: Any) -> int:
+    """`order` as an int of at least 1 (NumPy integers too), or ArgumentError."""
+    try:
+        count = None if isinstance(order, bool) else operator.index(order)
+    except TypeError:
+        count = None
+    if count is None or count < 1:
+        raise ArgumentError(f"order must be a whole number of at least 1 (1 for the gradient, 2 for the "
+                            f"second derivative, ...), got {order!r}")
+    return count
 
 
 def value_and_grad(fun: Any = None, argnums: Any = 0, *, verify: bool = False) -> Any:
@@ -47,8 +104,22 @@ def value_and_grad(fun: Any = None, argnums: Any = 0, *, verify: bool = False) -
     return _decorator_or_call(fun, lambda f: _grad(f, argnums, True, verify))
 
 
+def _plain_argnums(argnums: Any) -> Any:
+    """`argnums` with NumPy integers as Python ints, so the recipe of the
+    result (its pickled form) stays plain; what is not an integer is left for
+    `resolve_argnums` to refuse."""
+    def plain(item: Any) -> Any:
+        if isinstance(item, (bool, str)) or not hasattr(type(item), "__index__"):
+            return item
+        return operator.index(item)
+    if isinstance(argnums, (tuple, list)):
+        return type(argnums)(plain(a) for a in argnums)
+    return plain(argnums)
+
+
 def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed:
-    fn = primal_ir(fun)
+    argnums = _plain_argnums(argnums)
+    fn = _primal(fun)
     if fn.out_tree is not None:
         raise ArgumentError(f"grad needs a scalar output (one number), but {fn.name}() returns a tuple; "
                             f"use srcgrad.jacobian for functions returning tuples")
@@ -82,7 +153,10 @@ def jvp(fun: Any, primals: Sequence[Any] | None = None, tangents: Sequence[Any] 
     """Forward mode.  ``jvp(f)`` returns a function of ``(primals, tangents)``
     giving ``(value, directional derivative)``; ``jvp(f, primals, tangents)``
     evaluates it at once, as ``jax.jvp`` does."""
-    fn = primal_ir(fun)
+    if primals is not None or tangents is not None:
+        # checked before anything is read or generated: a wrong call is the caller's error
+        _check_jvp_groups(fun, primals, tangents)
+    fn = _primal(fun)
     ir = forward(fn, name=transformed_name("jvp", fn.name))
     n_params, n_out = len(fn.params), len(fn.body.results)
     # values and tangents both in the structure of f's output (a 1-tuple
@@ -102,9 +176,27 @@ def jvp(fun: Any, primals: Sequence[Any] | None = None, tangents: Sequence[Any] 
                       in_groups=((groups[0], n_params, defaults), (groups[1], n_params, zeros)))
     doc = f"Value and directional derivative (forward mode) of {fn.name}()."
     transformed = build(fun, "jvp", ir, {}, doc)
+    # inspect.signature would follow __wrapped__ to f's own (x, y): show what is called
+    transformed.__signature__ = inspect.signature(transformed.generated)
     if primals is None:
         return transformed
-    return transformed(tuple(primals), tuple(tangents if tangents is not None else ()))
+    required = n_params - len(defaults)
+    for group, values in (("primals", primals), ("tangents", tangents)):
+        if not required <= len(values) <= n_params:
+            count = str(n_params) if required == n_params else f"{required} to {n_params}"
+            raise ArgumentError(f"jvp of {fn.name}() needs {count} {group} (one per parameter: "
+                                f"{', '.join(fn.param_names) or 'none'}), got {len(values)}")
+    if len(primals) != len(tangents):
+        raise ArgumentError(f"jvp of {fn.name}() needs one tangent per primal, got {len(primals)} primals "
+                            f"and {len(tangents)} tangents")
+    return transformed(tuple(primals), tuple(tangents))
+
+
+def _check_jvp_groups(fun: Any, primals: Any, tangents: Any) -> None:
+    for group, values in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(values, (tuple, list)):
+            raise ArgumentError(f"jvp(f, primals, tangents) takes {group} as a tuple or list, one number per "
+                                f"parameter of f (e.g. (x,) for one), got {type(values).__name__}")
 
 
 def jacobian(fun: Any = None, argnums: Any = 0) -> Any:
@@ -114,28 +206,32 @@ def jacobian(fun: Any = None, argnums: Any = 0) -> Any:
     The result has the structure of the output, each entry a partial (one
     argnum) or a tuple of partials (a tuple of argnums), as in JAX.
     """
+    plain = _plain_argnums(argnums)
+
     def make(f: Any) -> Transformed:
-        fn = primal_ir(f)
-        indices, single = resolve_argnums(fn, argnums)
+        fn = _primal(f)
+        indices, single = resolve_argnums(fn, plain)
         ir = _forward_columns(fn, indices, single, transformed_name("jacobian", fn.name))
         doc = f"Jacobian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
-        return build(f, "jacobian", ir, {"argnums": argnums}, doc)
+        return build(f, "jacobian", ir, {"argnums": plain}, doc)
     return _decorator_or_call(fun, make)
 
 
 def hessian(fun: Any = None, argnums: Any = 0) -> Any:
     """The Hessian of a scalar function, forward over reverse: the Jacobian of
     the gradient.  A tuple of tuples for a tuple of argnums, a number for one."""
+    plain = _plain_argnums(argnums)
+
     def make(f: Any) -> Transformed:
-        fn = primal_ir(f)
-        indices, single = resolve_argnums(fn, argnums)
+        fn = _primal(f)
+        indices, single = resolve_argnums(fn, plain)
         g = reverse(fn, indices, name=fn.name)
         # the gradient is a tuple for a tuple of argnums, even of one, so its
         # Jacobian is ((h,),) for argnums=(0,), as in JAX
         g = g.with_body(g.body, out_tree=None if single else tuple(range(len(indices))))
         ir = _forward_columns(g, indices, single, transformed_name("hessian", fn.name))
         doc = f"Hessian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
-        return build(f, "hessian", ir, {"argnums": argnums}, doc)
+        return build(f, "hessian", ir, {"argnums": plain}, doc)
     return _decorator_or_call(fun, make)
 
 

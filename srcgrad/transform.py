@@ -10,6 +10,7 @@ generated from (`.fn_ir`), so transformations compose at the IR level:
 from __future__ import annotations
 
 import inspect
+import operator
 import types
 from typing import Any, Callable, Sequence
 
@@ -112,17 +113,27 @@ def resolve_argnums(fn: Function, argnums: Any) -> tuple[tuple[int, ...], bool]:
                 raise ArgumentError(f"{fn.name}() has no parameter named {item!r} "
                                     f"(its parameters: {', '.join(fn.param_names) or 'none'})")
             index = fn.param_names.index(item)
-        elif isinstance(item, int) and not isinstance(item, bool):
-            if not -n <= item < n:
-                raise ArgumentError(f"argnums {item} is out of range for {fn.name}(), which takes {n} "
-                                    f"argument(s)")
-            index = item % n
         else:
-            raise ArgumentError(f"argnums must be ints or parameter names, got {item!r}")
+            position = _position(item)
+            if not -n <= position < n:
+                raise ArgumentError(f"argnums {position} is out of range for {fn.name}(), which takes {n} "
+                                    f"argument(s)" + (f" (use 0 to {n - 1}, or -{n} to -1)" if n else ""))
+            index = position % n
         if index in indices:
-            raise ArgumentError(f"argnums names parameter {fn.param_names[index]!r} twice")
+            raise ArgumentError(f"argnums names parameter {fn.param_names[index]!r} twice "
+                                f"({', '.join(repr(i) for i in items)})")
         indices.append(index)
     return tuple(indices), single
+
+
+def _position(item: Any) -> int:
+    """An argnum as an int: Python and NumPy integers (`operator.index`), not bools."""
+    try:
+        if not isinstance(item, bool):
+            return operator.index(item)
+    except TypeError:
+        pass
+    raise ArgumentError(f"argnums must be ints or parameter names, got {item!r} ({type(item).__name__})")
 
 
 def build(fun: Any, transform: str, fn_ir: Function, options: dict, docstring: str) -> Transformed:

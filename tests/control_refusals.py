@@ -15,8 +15,11 @@ EMPTY = []
 # --- loop else clauses ------------------------------------------------------------
 
 def for_else(x):
+    # with no loop exit the else clause is the code after the loop (supported)
     for i in range(3):
         x = x * 2.0
+        if x > 100.0:
+            break
     else:
         x = x + 1.0
     return x
@@ -25,6 +28,8 @@ def for_else(x):
 def while_else(x):
     while x < 5.0:
         x = x * 2.0
+        if x > 3.0:
+            break
     else:
         x = x - 1.0
     return x
@@ -274,7 +279,8 @@ def zero_step(x):
 
 
 def comprehension_with_condition(x):
-    vals = [x * k for k in range(5) if k % 2]
+    # the condition depends on x: the list's length is known only at run time
+    vals = [x * k for k in range(5) if x > k]
     return sum(vals)
 
 

@@ -74,13 +74,19 @@ def is_tested(prim: Primitive) -> bool:
 def differentiable_args(prim: Primitive) -> tuple[bool, ...]:
     """Which arguments take real values (the others have a `Choices` domain),
     checked against the rule: it gives a partial exactly for those."""
-    moving = tuple(not isinstance(prim.arg_domain(i), Choices) for i in range(prim.nargs))
+    moving = tuple(not isinstance(prim.arg_domain(i), Choices) for i in range(arity(prim)))
     args = tuple(Var(hint=n, kind=REAL if m else prim.arg_domain(i).kind)
                  for i, (n, m) in enumerate(zip(NAMES, moving)))
     partials = prim.partials(Builder(), *args, Var(hint="out"))
     assert tuple(p is not None for p in partials) == moving, \
         f"{prim.name}: the rule's partials do not match the discrete arguments of its domain"
     return moving
+
+
+def arity(prim: Primitive) -> int:
+    """How many arguments `prim` is checked with: its own, or for a variadic
+    one (``hypot_n``) as many as its declared domain lists."""
+    return prim.nargs if prim.nargs >= 0 else len(prim.domain)
 
 
 def primitive_cases() -> list[PrimitiveCase]:
@@ -98,11 +104,11 @@ def primitive_cases() -> list[PrimitiveCase]:
 
 def _case(prim: Primitive, moving: tuple[bool, ...], data: list[Any]) -> PrimitiveCase:
     label = prim.name + (f"[{','.join(map(str, data))}]" if data else "")
-    params = tuple(NAMES[i] for i in range(prim.nargs) if moving[i])
+    params = tuple(NAMES[i] for i in range(arity(prim)) if moving[i])
     symbols = real_symbols(params)
     sym_iter, data_iter = iter(symbols), iter(data)
     expr = prim.sympy(sympy, *[next(sym_iter) if m else next(data_iter) for m in moving])
-    domains = tuple(prim.arg_domain(i) for i in range(prim.nargs) if moving[i])
+    domains = tuple(prim.arg_domain(i) for i in range(arity(prim)) if moving[i])
     function = _python_function(prim, moving, data, params)
     return PrimitiveCase(prim, label, params, function, expr, symbols, domains)
 

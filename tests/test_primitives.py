@@ -25,7 +25,7 @@ from srcgrad.primitives.core import Choices
 from srcgrad.transform import primal_ir
 
 from .ad_support import assert_close, load_module, numeric, sympy_diff
-from .primitive_cases import CASES, NAMES, PrimitiveCase, _case
+from .primitive_cases import CASES, NAMES, PrimitiveCase, _case, arity
 from .reference import central_difference
 
 # srcgrad against fourth-order central differences (truncation ~h**4).
@@ -59,7 +59,7 @@ def piecewise_constant_cases() -> list[PrimitiveCase]:
     """One case per primitive and value of its discrete arguments (round's digits)."""
     cases = []
     for prim in filter(is_piecewise_constant, REGISTRY):
-        domains = [prim.arg_domain(i) for i in range(prim.nargs)]
+        domains = [prim.arg_domain(i) for i in range(arity(prim))]
         real = tuple(not isinstance(d, Choices) for d in domains)
         for value in next((d.values for d in domains if isinstance(d, Choices)), (None,)):
             cases.append(_case(prim, real, [] if value is None else [value]))
@@ -94,7 +94,7 @@ CALLABLE_IDS = [f"{prim.name}:{fn.__module__}.{fn.__name__}" for prim, fn in CAL
 
 @pytest.mark.parametrize("prim, fn", CALLABLES, ids=CALLABLE_IDS)
 def test_python_callable_lowers_to_its_primitive(prim: Primitive, fn):
-    params = ", ".join(NAMES[:prim.nargs])
+    params = ", ".join(NAMES[:arity(prim)])
     source = f"import {fn.__module__}\n\n\ndef f({params}):\n    return {fn.__module__}.{fn.__name__}({params})\n"
     f = load_module(source, f"callable_{prim.name}").f
     assert [eqn.prim for eqn in primal_ir(f).body.eqns] == [prim]

@@ -28,6 +28,7 @@ from benchmarks.bench_core import f30
 
 from . import ad_examples
 from .ad_examples import softplus
+from .primitive_cases import arity
 
 
 # --- the course examples and the 30-operation expression --------------------------------------
@@ -88,7 +89,7 @@ def test_every_primitive_is_proved(prim):
     """``f(x0, ...) = prim(x0, ...)`` built as IR: each derivative rule is
     proved equal to sympy's derivative of the declared sympy counterpart."""
     assert prim.sympy is not None, f"{prim.name} declares no sympy counterpart"
-    domains = [prim.arg_domain(i) for i in range(prim.nargs)]
+    domains = [prim.arg_domain(i) for i in range(arity(prim))]
     params = tuple(Var(hint=f"x{i}", kind=d.kind if isinstance(d, Choices) else REAL)
                    for i, d in enumerate(domains))
     b = Builder()

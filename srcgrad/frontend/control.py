@@ -15,6 +15,7 @@ explicitly by the structured equation (the IR invariant).
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -107,10 +108,13 @@ class ControlFlowLowering:
     b: Builder
     env: dict[str, Any]
     loop_depth: int
+    # why a local name has no value where it is read (see `Lowering.global_object`)
+    unbound_why: dict[str, str]
 
     # --- blocks with exits --------------------------------------------------
 
     def lower_stmts(self, stmts: list[ast.stmt]) -> Outcome:
+        stmts = self.expand_loop_else(stmts)
         for index, stmt in enumerate(stmts):
             rest = stmts[index + 1:]
             self.b.loc = self.src.location(stmt)
@@ -138,6 +142,24 @@ class ControlFlowLowering:
                 raise self.refusal(stmt)
             handler(stmt)
         return Outcome.normal()
+
+    def expand_loop_else(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """A loop's ``else:`` runs when the loop ends without ``break``: with
+        no ``break`` of its own, always, so it is the statements after it."""
+        expanded: list[ast.stmt] = []
+        for stmt in stmts:
+            if isinstance(stmt, (ast.For, ast.While)) and stmt.orelse:
+                own_break = _own_break(stmt)
+                if own_break is not None:
+                    raise self.fail("a loop 'else' clause in a loop with 'break' is not supported (whether "
+                                    "it runs depends on the break); set a flag before the break instead",
+                                    own_break)
+                loop = copy.copy(stmt)
+                loop.orelse = []
+                expanded += [loop, *stmt.orelse]
+            else:
+                expanded.append(stmt)
+        return expanded
 
     def sub_block(self, lower: Callable[[], Outcome], env: dict[str, Any]) -> tuple[list[Eqn], dict, Outcome]:
         """Lower into a fresh builder and environment; restore ours after."""
@@ -175,6 +197,7 @@ class ControlFlowLowering:
         else_eqns, else_env, else_out = self.sub_block(else_fn, env0)
         self.b.loc = loc
         kinds = then_out.kinds | else_out.kinds
+        self._note_one_sided(then_env, else_env, env0, node)
         names = [n for n in dict.fromkeys(list(then_env) + list(else_env))
                  if n in then_env and n in else_env
                  and not (same_value(then_env[n], env0.get(n)) and same_value(else_env[n], env0.get(n)))]
@@ -212,6 +235,15 @@ class ControlFlowLowering:
         for n in names:
             self.env[n] = unflatten(shapes[n], rest)
         return Outcome(kinds, code, value)
+
+    def _note_one_sided(self, then_env: dict, else_env: dict, env0: dict, node: ast.AST) -> None:
+        """Record why a name assigned in only one branch has no value after."""
+        line = self.src.location(node).lineno
+        for n in (set(then_env) ^ set(else_env)) - set(env0):
+            self.unbound_why[n] = (f"{n!r} is assigned in only one branch of the condition at line {line}: when "
+                                   f"the other is taken it has no value here (Python would raise "
+                                   f"UnboundLocalError); give it a value before the condition or in both "
+                                   f"branches")
 
     def _return_shape(self, a: Outcome, b: Outcome, node: ast.AST) -> Any:
         shapes = [structure(o.value) for o in (a, b) if "return" in o.kinds]
@@ -279,6 +311,71 @@ class ControlFlowLowering:
                                 body[0])
         return [n for n in names if n in self.env]
 
+    def bind_first_assignments(self, stmt: ast.stmt, body: list[ast.stmt], iteration: Any,
+                               targets: set[str]) -> dict[str, str]:
+        """Names the loop assigns that have no value before it have one after
+        it exactly when the loop surely runs (its bounds or first test are
+        known now) and its first iteration assigns them on every path, as
+        Python runs it.  Such names are carried by the loop from a
+        placeholder the first iteration overwrites before any read (the first
+        iteration is lowered once, here, to check that: a read before the
+        assignment fails as it would in Python).  For the others, record why
+        they have no value after the loop (returned, for the error if one is read)."""
+        new = [n for n in dict.fromkeys(sorted(targets) + assigned_names(body)) if n not in self.env]
+        why: dict[str, str] = {}
+        if not new:
+            return why
+        line = self.src.location(stmt).lineno
+        runs = self.runs_at_least_once(stmt, iteration)
+        if runs is None:
+            bound = "bounds" if iteration is not None else "test"
+            for n in new:
+                why[n] = (
+                    f"{n!r} is assigned only inside the loop at line {line}, whose {bound} are known only at "
+                    f"run time: when it runs zero times, {n!r} has no value here (Python would raise "
+                    f"UnboundLocalError); give it a value before the loop")
+            return why
+        if not runs:
+            for n in new:
+                why[n] = (f"{n!r} is assigned only inside the loop at line {line}, which never "
+                                       f"runs, so it has no value here (Python raises UnboundLocalError)")
+            return why
+
+        def first_iteration() -> Outcome:
+            if iteration is not None:
+                iteration.bind(self, iteration.bounds[0])
+            self.loop_depth += 1
+            try:
+                return self.lower_stmts(body)
+            finally:
+                self.loop_depth -= 1
+        _, after_first, _ = self.sub_block(first_iteration, dict(self.env))
+        for n in new:
+            value = after_first.get(n)
+            if value is None or isinstance(value, tuple):
+                why[n] = (
+                    f"{n!r} is assigned inside the loop at line {line}, but not on every path through its "
+                    f"first iteration (a branch, 'break', 'continue' or 'return' may skip the assignment), so "
+                    f"srcgrad cannot be sure it has a value here; give it a value before the loop")
+                continue
+            # never read: the first iteration assigns it before any use
+            self.env[n] = Const({BOOL: False, INT: 0}.get(value.kind, 0.0))
+        return why
+
+    def runs_at_least_once(self, stmt: ast.stmt, iteration: Any) -> bool | None:
+        """Whether the loop's body surely runs: True, False, or None when that
+        is decided only at run time."""
+        if iteration is not None:
+            start, stop, step = iteration.bounds
+            if all(isinstance(a, Const) for a in (start, stop, step)):
+                return len(range(start.value, stop.value, step.value)) > 0
+            return None
+
+        def first_test() -> Outcome:
+            return Outcome(frozenset({"return"}), value=self.truth(self.expr(stmt.test), stmt.test))
+        _, _, test = self.sub_block(first_test, dict(self.env))
+        return bool(test.value.value) if isinstance(test.value, Const) else None
+
     def lower_for(self, stmt: ast.For) -> Outcome:
         iteration = self.iteration(stmt)
         if iteration.unroll is not None:
@@ -290,6 +387,7 @@ class ControlFlowLowering:
 
     def structured_loop(self, stmt: ast.stmt, body: list[ast.stmt], iteration: Any) -> Outcome:
         targets = iteration.target_names if iteration is not None else set()
+        unbound_after = self.bind_first_assignments(stmt, body, iteration, targets)
         carried = self.carried_names(body, targets)
         kinds = {n: self.env[n].kind for n in carried}
         for _attempt in range(3):
@@ -298,7 +396,10 @@ class ControlFlowLowering:
             if widened == kinds:
                 break
             kinds = widened
-        return self._emit_loop(stmt, iteration, carried, kinds, lowered)
+        outcome = self._emit_loop(stmt, iteration, carried, kinds, lowered)
+        # the loop's reason, not that of a branch inside its body, explains these
+        self.unbound_why.update(unbound_after)
+        return outcome
 
     def _loop_body(self, stmt: ast.stmt, body: list, iteration: Any, carried: list[str],
                    kinds: dict[str, str]) -> dict:
@@ -382,6 +483,13 @@ class ControlFlowLowering:
             if isinstance(sub, (ast.Break, ast.Continue, ast.Return)):
                 raise self.fail("break, continue and return are not supported in a loop that builds a "
                                 "sequence", sub)
+        if not items:
+            line = self.src.location(stmt).lineno
+            for n in _loop_names(stmt):
+                if n not in self.env:
+                    self.unbound_why[n] = (f"{n!r} is assigned only inside the loop at line {line}, which runs "
+                                           f"zero times (its sequence is empty), so it has no value here "
+                                           f"(Python raises UnboundLocalError)")
         for item in items:
             self.assign(stmt.target, item)
             self.loop_depth += 1
@@ -409,6 +517,26 @@ def has_exit(node: ast.AST, in_loop: bool = False) -> bool:
         elif isinstance(child, ast.stmt) and has_exit(child, in_loop):
             return True
     return False
+
+
+def _own_break(loop: ast.stmt) -> ast.Break | None:
+    """A ``break`` of `loop` itself (not of a loop nested in it), if any."""
+    todo = list(loop.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Break):
+            return node
+        if not isinstance(node, (ast.For, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+        else:
+            todo.extend(node.orelse if isinstance(node, (ast.For, ast.While)) else [])
+    return None
+
+
+def _loop_names(stmt: ast.For) -> list[str]:
+    """Names a for loop binds: its target and what its body assigns."""
+    return list(dict.fromkeys([n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]
+                              + assigned_names(stmt.body)))
 
 
 def assigned_names(stmts: list[ast.stmt]) -> list[str]:

@@ -83,6 +83,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
         self.helpers: list = []  # (function, Reading) of each helper inlined, for the cache
+        self.unbound_why: dict[str, str] = {}
 
     # --- errors --------------------------------------------------------------
 
@@ -226,9 +227,10 @@ class Lowering(ControlFlowLowering, SequenceLowering):
 
     def global_object(self, name: str, node: ast.AST) -> Any:
         if name in self.local_names:
-            raise self.fail(f"{name!r} may be used before it is assigned: it is a local variable with no "
-                            f"value on some path here (assigned only in some branches, or only by a loop "
-                            f"that may not run); Python would raise UnboundLocalError", node)
+            why = self.unbound_why.get(name) or (
+                f"{name!r} has no value here: it is a local variable (assigned elsewhere in the function), "
+                f"and nothing before this point assigns it on every path")
+            raise self.fail(why, node)
         obj = self.scope.lookup(name)
         if obj is MISSING:
             raise self.fail(f"name {name!r} is not defined", node)
@@ -317,13 +319,15 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         fn = self.object_of(node.func)
         name = ast.unparse(node.func)
         if any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.fail("starred arguments are not supported", node)
+            node = self.expand_starred(node)
         from ..primitives.user import UserPrimitive
         from ..transform import Transformed
         if isinstance(fn, Transformed):     # grad(f) used inside: differentiate what it computes
             return self.call_transformed(fn, node)
         if fn is builtins.len or fn is builtins.sum:
             return self.builtin_on_sequence(fn, node)
+        if fn is builtins.min or fn is builtins.max:
+            return self.min_max(fn, node)
         if fn in (builtins.eval, builtins.exec, builtins.compile):
             raise self.fail(f"{name}() runs code srcgrad cannot see: it is not supported", node.func)
         if isinstance(fn, types.MethodType):
@@ -354,9 +358,13 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         prim = self.registry.for_callable(fn)
         if prim is not None:
             return self.call_primitive(prim, name, node)
+        raise self.no_rule(fn, name, node)
+
+    def no_rule(self, fn: Any, name: str, node: ast.Call, why: str = "") -> SrcGradError:
+        """The error for a call srcgrad can neither inline nor differentiate."""
         short = name.rsplit(".", 1)[-1]
-        raise self.fail(
-            f"no derivative rule for {name}() ({_describe(fn)}). To give it one, wrap it in a "
+        return self.fail(
+            f"no derivative rule for {name}() ({_describe(fn)}{why}). To give it one, wrap it in a "
             f"primitive of your own and attach its partial derivatives:\n"
             f"    @srcgrad.primitive\n    def my_{short}(x): return {name}(x)\n"
             f"    @my_{short}.derivative\n    def _(x): return ...  # d my_{short} / dx\n"
@@ -396,9 +404,13 @@ def _index_tree(shape: Any, counter: Any) -> Any:
 
 
 def _describe(fn: Any) -> str:
-    module = getattr(fn, "__module__", None)
-    kind = type(fn).__name__
-    return f"a {kind} from module {module!r}" if module else f"a {kind}"
+    if isinstance(fn, type):
+        return f"the class {fn.__qualname__}: calling it makes an object, not a number srcgrad can follow"
+    if isinstance(fn, (types.BuiltinFunctionType, types.FunctionType)):
+        module = getattr(fn, "__module__", None)
+        kind = "a builtin" if isinstance(fn, types.BuiltinFunctionType) else "a function"
+        return f"{kind} from module {module!r}" if module else kind
+    return f"a callable {type(fn).__module__}.{type(fn).__qualname__} object"
 
 
 def lower_function(func: Any, registry: Any = None) -> Function:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import linecache
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -52,21 +53,33 @@ class SequenceLowering:
         return tuple(self.expr(e) for e in node.elts)
 
     def expr_ListComp(self, node: ast.ListComp) -> Any:
-        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
-            raise self.fail("only comprehensions with one 'for' and no 'if' are supported", node)
+        if len(node.generators) != 1 or node.generators[0].is_async:
+            raise self.fail("only comprehensions with one 'for' are supported", node)
         gen = node.generators[0]
         items = self.static_items(gen.iter, gen)
         saved = dict(self.env)
         values = []
         for item in items:
             self.assign(gen.target, item)
-            values.append(self.expr(node.elt))
+            if all(self._keeps(cond) for cond in gen.ifs):
+                values.append(self.expr(node.elt))
         # the comprehension's variable does not leak (Python 3 scoping)
         self.env = {k: v for k, v in self.env.items() if k in saved or k not in _targets(gen.target)}
         for name in _targets(gen.target):
             if name in saved:
                 self.env[name] = saved[name]
         return tuple(values)
+
+    def _keeps(self, cond: ast.expr) -> bool:
+        """Whether a comprehension's ``if`` keeps the current item.  It must be
+        decided now (it reads the loop variable over constants, module
+        numbers...): the list's length is part of the program srcgrad writes."""
+        value = self.truth(self.expr(cond), cond)
+        if not isinstance(value, Const):
+            raise self.fail("this comprehension's 'if' depends on values known only at run time, so the "
+                            "length of the list it builds is not known when grad is applied; use a "
+                            "conditional expression instead (x if cond else 0.0) or a loop", cond)
+        return bool(value.value)
 
     def expr_Subscript(self, node: ast.Subscript) -> Any:
         if isinstance(node.slice, ast.Slice):
@@ -121,6 +134,86 @@ class SequenceLowering:
         for item in seq:
             total = self.b.add(total, self.scalar(item, arg))
         return total
+
+    def min_max(self, fn: Any, node: ast.Call) -> Any:
+        """min/max of two or more numbers, or of one list or tuple: a chain of
+        the binary primitive, left to right, as Python compares them (an item
+        replaces the current one only when strictly greater, for max, so of
+        equal ones the first wins and receives the derivative)."""
+        name = fn.__name__
+        if node.keywords:
+            raise self.fail(f"{name}() with key= or default= is not supported", node.keywords[0])
+        if not node.args:
+            raise self.fail(f"{name}() needs at least one argument (Python raises TypeError)", node)
+        if len(node.args) == 1:
+            arg = node.args[0]
+            if isinstance(arg, (ast.Name, ast.Attribute)) and not self._is_local(arg):
+                table = self.object_of(arg)
+                if not _is_table(table):
+                    raise self.fail(f"{ast.unparse(arg)!r} is not a list or tuple of numbers", arg)
+                return Const(fn(table))
+            items = self.expr(arg)
+            if not isinstance(items, tuple):
+                raise self.fail(f"{name}() of one number: Python raises TypeError (a number is not "
+                                f"iterable); give it two or more numbers, or a list", arg)
+            if not items:
+                raise self.fail(f"{name}() of an empty sequence: Python raises ValueError", arg)
+            where = arg
+        else:
+            items = tuple(self.expr(a) for a in node.args)
+            where = node
+        if any(isinstance(item, tuple) for item in items):
+            raise self.fail(f"{name}() of sequences compares them item by item; srcgrad supports {name}() "
+                            f"of numbers", where)
+        prim = self.registry.for_callable(fn)
+        result = items[0]
+        # the call's own position, so an error about it points here
+        statement_loc, self.b.loc = self.b.loc, self.src.location(node)
+        try:
+            for item in items[1:]:
+                result = self.apply(prim, result, item)
+        finally:
+            self.b.loc = statement_loc
+        return result
+
+    def expand_starred(self, node: ast.Call) -> ast.Call:
+        """``f(*xs)`` as ``f(xs[0], xs[1], ...)`` when the length of `xs` is
+        known now: a list or tuple built in the function, a literal, or a
+        module-level table."""
+        args: list[ast.expr] = []
+        for arg in node.args:
+            if not isinstance(arg, ast.Starred):
+                args.append(arg)
+                continue
+            inner = arg.value
+            if isinstance(inner, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred)
+                                                                    for e in inner.elts):
+                args.extend(inner.elts)
+                continue
+            length = self._static_length(inner)
+            if length is None and not isinstance(inner, (ast.Name, ast.Attribute)):
+                # another expression (a comprehension, a call): evaluated once, held
+                # under a name no Python code can spell
+                value = self.expr(inner)
+                if isinstance(value, tuple):
+                    held = f"*{len(self.env)}:{ast.unparse(inner)}"
+                    self.env[held] = value
+                    inner, length = ast.copy_location(ast.Name(id=held, ctx=ast.Load()), inner), len(value)
+            if length is None:
+                raise self.fail("starred arguments are supported for lists and tuples whose length is "
+                                "known when grad is applied (built in the function, or module-level)", arg)
+            args.extend(ast.copy_location(ast.Subscript(value=inner, slice=ast.copy_location(ast.Constant(k), arg),
+                                                        ctx=ast.Load()), arg) for k in range(length))
+        return ast.copy_location(ast.Call(func=node.func, args=args, keywords=node.keywords), node)
+
+    def _static_length(self, node: ast.expr) -> int | None:
+        if isinstance(node, ast.Name) and node.id in self.env:
+            value = self.env[node.id]
+            return len(value) if isinstance(value, tuple) else None
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            table = self.object_of(node)
+            return len(table) if _is_table(table) else None
+        return None
 
     def append(self, node: ast.Call) -> None:
         target = node.func.value
@@ -250,6 +343,10 @@ class SequenceLowering:
         if fn in _in_progress():
             raise self.fail(f"{name}() is called recursively (directly or through helpers): recursion is "
                             f"not supported; write it with a loop", node)
+        if not linecache.getlines(fn.__code__.co_filename, fn.__globals__):
+            # made by exec/eval, or from a frozen module: nothing to inline
+            raise self.no_rule(fn, name, node, f", whose source Python does not have "
+                                               f"({fn.__code__.co_filename})")
         reading = read_function(fn, self.registry)
         self.helpers.append((fn, reading))
         return self.inline_call(reading.ir, name, node)

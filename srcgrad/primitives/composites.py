@@ -1,14 +1,21 @@
 """Python callables whose lowering is a small composition of primitives.
 
-These need no derivative rule: they are written once in terms of primitives,
-and the primitives' rules differentiate them.  Keyed by the callable's id (the
-object is kept alongside so the id cannot be reused).
+These need no derivative rule of their own: they are written once in terms
+of primitives, and the primitives' rules differentiate them.  Keyed by the
+callable's id (the object is kept alongside so the id cannot be reused).
+
+`math.hypot` takes any number of arguments; with three or more it is the
+variadic primitive ``hypot_n`` declared here (a chain of binary hypots would
+round differently, and the value must be Python's to the bit).
 """
 from __future__ import annotations
 
 import builtins
 import math
 from typing import Any, Callable
+
+from ..ir.core import Const
+from .core import REGISTRY, Primitive, call
 
 
 def _log(b: Any, x: Any, base: Any = None) -> Any:
@@ -28,6 +35,38 @@ def _pow(b: Any, x: Any, y: Any) -> Any:
     return b.pow(x, y)
 
 
+def _hypot(b: Any, *xs: Any) -> Any:
+    """math.hypot(*xs), Euclidean norm: 0.0 of nothing, |x| of one number
+    (math.hypot(x) is math.fabs(x), derivative sign(x)), the binary
+    primitive of two, ``hypot_n`` of more."""
+    if not xs:
+        return Const(0.0)
+    if len(xs) == 1:
+        return b.fabs(xs[0])
+    if len(xs) == 2:
+        return b.hypot(*xs)
+    return b.hypot_n(*xs)
+
+
+def _hypot_n_partials(b: Any, *xs_and_out: Any) -> tuple:
+    # d/dx_i sqrt(sum x_j^2) = x_i / hypot, as for the binary primitive
+    *xs, out = xs_and_out
+    return tuple(b.div(x, out) for x in xs)
+
+
+def _hypot_n_sympy(sp: Any, *xs: Any) -> Any:
+    return sp.sqrt(sum(x ** 2 for x in xs))
+
+
+HYPOT_N: Primitive = REGISTRY.add(Primitive(
+    name="hypot_n", nargs=-1, impl=math.hypot, emit=call("math.hypot"), partials=_hypot_n_partials,
+    sympy=_hypot_n_sympy, imports=frozenset({"math"}),
+    # a variadic primitive is sampled (by checks and tests) with as many
+    # arguments as its domain lists
+    domain=((0.3, 3.0),) * 3,
+    doc="math.hypot of three or more numbers (variadic)"))
+
 COMPOSITES: dict[int, tuple[Any, Callable[..., Any]]] = {
-    id(fn): (fn, rule) for fn, rule in [(math.log, _log), (builtins.round, _round), (builtins.pow, _pow)]
+    id(fn): (fn, rule) for fn, rule in [(math.log, _log), (builtins.round, _round), (builtins.pow, _pow),
+                                        (math.hypot, _hypot)]
 }

@@ -19,10 +19,65 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import linecache
+import threading
+import types
+import weakref
 from typing import Any, Callable, Sequence
 
-from ..errors import SrcGradError
+from ..errors import ArgumentError, SourceLocation, SrcGradError
 from .core import REALS, Primitive, call
+
+# The primitive holding each name.  A primitive is named after its function
+# unless a live primitive holds that name already (another module's
+# ``softplus``, or an earlier definition still in use): then it gets
+# ``softplus_2``, ``softplus_3``...  So two primitives never share a name, a
+# rule, a verification symbol or a global of a generated module.  Weak
+# references: a redefinition (a notebook cell run again) gets the plain name
+# back once the old primitive is gone, and no primitive is kept alive here.
+_OWNERS: dict[str, weakref.ref] = {}
+_OWNERS_LOCK = threading.Lock()
+
+
+def _unique_name(owner: "UserPrimitive", name: str) -> str:
+    with _OWNERS_LOCK:
+        given = name
+        for counter in itertools.count(2):
+            holder = _OWNERS.get(given)
+            if holder is None or holder() is None:
+                break
+            given = f"{name}_{counter}"
+        _OWNERS[given] = weakref.ref(owner)
+    return given
+
+
+def _check_declarable(fn: Any) -> None:
+    """Refuse what cannot be an opaque primitive: generated code calls it by
+    a name and checks sample its positional arguments, so it must be a named
+    function (defined with def, or a builtin) with a signature Python knows."""
+    if isinstance(fn, UserPrimitive):
+        raise ArgumentError(f"{fn.__name__} is already a primitive")
+    where = None
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        line = linecache.getline(code.co_filename, code.co_firstlineno)
+        where = SourceLocation(code.co_filename, code.co_firstlineno, 0, None, line)
+    if isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>":
+        raise ArgumentError("@srcgrad.primitive needs a named function: define it with 'def' instead of "
+                            "a lambda (generated code calls a primitive by its name)", where)
+    if isinstance(fn, type):
+        raise ArgumentError(f"@srcgrad.primitive needs a function, but {fn.__qualname__} is a class",
+                            where)
+    if not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType)):
+        raise ArgumentError(f"@srcgrad.primitive needs a function defined with 'def' (or a builtin), got a "
+                            f"{type(fn).__module__}.{type(fn).__qualname__} object; wrap it: "
+                            f"def f(x): return obj(x)", where)
+    try:
+        inspect.signature(fn)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"@srcgrad.primitive: Python does not know the parameters of "
+                            f"{fn.__qualname__}(); wrap it in a function defined with 'def'", where) from None
 
 
 class UserPrimitive:
@@ -30,8 +85,10 @@ class UserPrimitive:
     function; `.derivative` attaches the partial derivatives."""
 
     def __init__(self, fn: Callable[..., Any], domain: Sequence[tuple[float, float]] | None = None) -> None:
+        _check_declarable(fn)
         functools.update_wrapper(self, fn)
         self.fn = fn
+        self.name = _unique_name(self, fn.__name__)     # the primitive's, and its generated global's
         params = inspect.signature(fn).parameters.values()
         self.nargs = sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
         self.domain = tuple(domain) if domain else (REALS,) * self.nargs
@@ -61,7 +118,7 @@ class UserPrimitive:
         return prim
 
     def _declare(self, registry: Any) -> Primitive:
-        name = self.fn.__name__
+        name = self.name
         partials = None if self.derivative_fn is None else self._partials_rule(registry)
         return Primitive(name=name, nargs=self.nargs, impl=self.fn, emit=call(name), partials=partials,
                          domain=self.domain, globals=((name, self.fn),),
