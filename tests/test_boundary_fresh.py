@@ -466,6 +466,7 @@ def test_matching_source_is_accepted(tmp_path, name, args):
 def test_matching_source_is_accepted_in_classes_and_under_srcgrad_decorators(tmp_path):
     mod = write_module(tmp_path, SHAPES, "fresh_shapes")
     assert_fresh(mod.Holder.method, 0.4)
+    assert_fresh(mod.Holder.static, 0.4)        # through its class: the def's own function
     plain = mod.decorated.__wrapped__           # the plain function under @grad
     assert close(grad(plain)(0.4), 3 * 0.4 ** 2)
     assert close(grad(mod.decorated)(0.4), 6 * 0.4)
@@ -778,3 +779,57 @@ def test_recipes_round_trip(tmp_path):
     again = srcgrad.generated._rebuild(made.__srcgrad_recipe__)
     assert again is not made and again(0.3, 0.4) == made(0.3, 0.4)
     assert pickle.loads(pickle.dumps(made)) is made
+
+
+# --- a notebook edited at random ------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_EDITS = st.one_of(
+    st.tuples(st.just("K"), st.floats(-3, 3, allow_nan=False)),
+    st.tuples(st.just("W[i]"), st.integers(0, 2), st.floats(-3, 3, allow_nan=False)),
+    st.tuples(st.just("W.append"), st.floats(-3, 3, allow_nan=False)),
+    st.tuples(st.just("helper"), st.sampled_from(["x * x", "math.sin(x)", "K * x", "math.exp(0.5 * x)"])),
+    st.tuples(st.just("cell"), st.floats(-3, 3, allow_nan=False)),
+)
+
+
+@settings(max_examples=25)
+@given(edits=st.lists(_EDITS, min_size=1, max_size=5), x=st.floats(-1.5, 1.5))
+def test_every_new_gradient_reads_the_notebook_as_it_is(edits, x):
+    nb = Notebook()
+    nb.run("""
+        import math
+        K = 1.5
+        W = [1.0, -2.0, 0.5]
+        def helper(x):
+            return x * x
+        def make():
+            c = 2.0
+            def inner(x):
+                return c * helper(x)
+            def set_c(v):
+                nonlocal c
+                c = v
+            return inner, set_c
+        inner, set_c = make()
+        def f(x):
+            s = K * inner(x)
+            for w in W:
+                s = s + w * helper(x + w)
+            return s
+    """)
+    assert_fresh(nb["f"], x)
+    for edit in edits:
+        kind = edit[0]
+        if kind == "K":
+            nb.run(f"K = {edit[1]!r}")
+        elif kind == "W[i]":
+            nb["W"][edit[1]] = edit[2]
+        elif kind == "W.append":
+            nb["W"].append(edit[1])
+        elif kind == "helper":
+            nb.run(f"def helper(x):\n    return {edit[1]}")
+        else:
+            nb["set_c"](edit[1])
+        assert_fresh(nb["f"], x)

@@ -1,8 +1,9 @@
 """Lowering: a Python function's AST to the SSA IR.
 
 Each assignment defines new SSA values; the environment maps the user's names
-to the current value.  Names that are not locals are resolved once, here, at
-decoration time (`resolve.Scope`).  Anything outside the supported subset is
+to the current value.  Names that are not locals are resolved here, when
+`grad` is applied (`resolve.Scope`, which records each look-up so that the
+`cache` reuses a lowering only while all it read still holds).  Anything outside the supported subset is
 refused with a `SrcGradError` pointing at the offending node.
 
 Statements and expressions dispatch on the node's class name (``stmt_Assign``,
@@ -24,8 +25,8 @@ from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
 from ..primitives.core import constant_result
 from ..primitives.composites import COMPOSITES
-from .control import ControlFlowLowering, assigned_names, flatten, structure
 from . import cache
+from .control import ControlFlowLowering, assigned_names, flatten, structure
 from .resolve import MISSING, Scope, is_number
 from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
@@ -329,8 +330,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
                             f"(methods are refused)", node.func)
         if isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>":
             raise self.fail(f"{name} is a lambda: define it with 'def' at module level", node.func)
-        wrapped = None if isinstance(fn, UserPrimitive) or self.registry.for_callable(fn) is not None \
-            else wrapper_description(fn)
+        known = isinstance(fn, UserPrimitive) or self.registry.for_callable(fn) is not None \
+            or COMPOSITES.get(id(fn), (None,))[0] is fn
+        wrapped = None if known else wrapper_description(fn)
         if wrapped is not None:
             raise self.fail(f"{name} is {wrapped}: srcgrad differentiates the function it is given and "
                             f"cannot see what the wrapper does; call the function itself, or make the "

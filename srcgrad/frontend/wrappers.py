@@ -79,6 +79,10 @@ def _is_srcgrad_decorator(obj: Any) -> bool:
     if obj is primitive or any(obj is getattr(api, name) for name in
                                ("grad", "value_and_grad", "jvp", "jacobian", "hessian")):
         return True
+    if obj is builtins.staticmethod:
+        # not srcgrad's, but reading the name through its class gives exactly
+        # the def's plain function (a staticmethod object itself is refused)
+        return True
     return getattr(obj, "__func__", None) is UserPrimitive.derivative and \
         isinstance(getattr(obj, "__self__", None), UserPrimitive)
 
