@@ -361,6 +361,20 @@ def test_another_function_now_at_that_line_is_refused(tmp_path):
         grad(mod.f)
 
 
+def test_a_line_added_above_is_refused_until_reloaded(tmp_path):
+    text = "import math\n\ndef f(x):\n    return math.sin(x) * x\n"
+    mod = write_module(tmp_path, text)
+    assert_fresh(mod.f, 0.5)
+    edit_file(mod, "# a comment\n" + text)
+    assert_fresh(mod.f, 0.5)        # unchanged code, read before: the reading still holds
+    stale = mod.f
+    stale.__code__ = stale.__code__.replace()       # a new code object: must be read again
+    with pytest.raises(SourceNotFoundError, match="has changed"):
+        grad(stale)
+    mod = reimport(mod)
+    assert_fresh(mod.f, 0.5)
+
+
 def test_file_shortened_or_broken_is_refused(tmp_path):
     mod = write_module(tmp_path, "\n\n\n\ndef f(x):\n    return x * 2.0\n")
     edit_file(mod, "x = 1\n")
@@ -535,6 +549,31 @@ def calls_partial(x):
 
 def calls_registered(x):
     return registered(x) + x
+
+
+@functools.cache
+def memo(x):
+    return x * 3.0
+
+
+class Scaler:
+    def __call__(self, x):
+        return 2.0 * x
+
+
+scaler = Scaler()
+
+
+def calls_memo(x):
+    return memo(x) * x
+
+
+def calls_instance(x):
+    return scaler(x) * x
+
+
+def calls_stat(x):
+    return stat(x) * x
 '''
 
 
@@ -553,6 +592,7 @@ def test_grad_of_a_wrapper_is_refused_at_its_def(tmp_path, name, what, line):
 
 @pytest.mark.parametrize("caller, callee", [
     ("calls_doubled", "doubled_square"), ("calls_cached", "cached"), ("calls_partial", "half_square"),
+    ("calls_memo", "memo"), ("calls_stat", "stat"), ("calls_instance", "scaler"),
 ])
 def test_a_wrapper_called_inside_is_refused_at_the_call(tmp_path, caller, callee):
     mod = write_module(tmp_path, WRAPPERS, "fresh_wrappers")
@@ -649,6 +689,33 @@ def test_a_transform_called_inside_is_differentiated_as_what_it_computes(tmp_pat
         assert close(grad(f)(x), fd(f, x), rel=1e-5), (name, x, grad(f)(x), fd(f, x))
         assert value_and_grad(f)(x)[0] == f(x)
         assert close(srcgrad.jvp(f)((x,), (1.0,))[1], fd(f, x), rel=1e-5)
+
+
+def test_transform_calls_bind_arguments_as_python_does(tmp_path):
+    mod = write_module(tmp_path, TRANSFORMS_INSIDE + """
+
+def by_keywords(x):
+    value, tangents = tangent(tangents=(1.0, 0.0), primals=(x, x * x))
+    return tangents[0] + value[1] + vg(y=x, x=2.0)[1][1]
+""", "fresh_inside")
+    for x in (0.4, -1.3):
+        assert close(grad(mod.by_keywords)(x), fd(mod.by_keywords, x), rel=1e-5)
+    assert close(srcgrad.hessian(mod.penalty)(0.6), fd(grad(mod.penalty), 0.6), rel=1e-5)
+
+
+@pytest.mark.parametrize("call, message", [
+    ("tangent((x,), (1.0, 0.0))", "tuple of 2 numbers"),
+    ("tangent(x, x)", "tuple of 2 numbers"),
+    ("df(x, x)", "takes 1 arguments"),
+    ("df(y=x)", "no parameter 'y'"),
+    ("vg(x)", "missing a number for its parameter 'y'"),
+])
+def test_bad_calls_of_a_transform_are_refused_at_the_call(tmp_path, call, message):
+    mod = write_module(tmp_path, TRANSFORMS_INSIDE + f"\n\ndef bad(x):\n    return {call}[0]\n",
+                       "fresh_inside")
+    with pytest.raises(SrcGradError, match=message) as info:
+        grad(mod.bad)
+    assert call in info.value.source_line
 
 
 def test_second_order_through_an_inlined_transform(tmp_path):
