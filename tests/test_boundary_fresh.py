@@ -16,7 +16,6 @@ Python runs it (finite differences of the real function, values by hand):
 from __future__ import annotations
 
 import ast
-import functools
 import gc
 import importlib
 import itertools
@@ -493,7 +492,6 @@ def test_matching_source_is_accepted_in_classes_and_under_srcgrad_decorators(tmp
 # --- 3. wrappers ---------------------------------------------------------------
 
 WRAPPERS = '''
-import functools
 import srcgrad
 
 
@@ -582,7 +580,7 @@ def calls_stat(x):
 
 
 @pytest.mark.parametrize("name, what, line", [
-    ("doubled_square", "wrapper", "@doubling"),
+    ("doubled_square", r"wrapper function \(doubling.<locals>.wrapper", "@doubling"),
     ("cached", "lru_cache", "@functools.lru_cache"),
     ("half_square", "functools.partial", "def square"),
     ("stat", "staticmethod", "@staticmethod"),

@@ -415,7 +415,8 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
         raise UnsupportedSyntaxError(
             f"{getattr(func, '__qualname__', type(func).__name__)} is {wrapped}: srcgrad differentiates "
             f"the function it is given and never looks through a wrapper, whose effect on the result it "
-            f"cannot see; differentiate the undecorated function", wrapper_location(func))
+            f"cannot see; write what the wrapper does in a plain function, or make the wrapper a "
+            f"srcgrad.primitive with its own derivative", wrapper_location(func))
     if not isinstance(func, types.FunctionType):
         raise ArgumentError(f"srcgrad differentiates functions defined with 'def'; "
                             f"{func!r} is a {type(func).__name__}")
@@ -431,9 +432,10 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
     decorator = foreign_decorator(source.node, func)
     if decorator is not None:
         raise UnsupportedSyntaxError(
-            f"{func.__qualname__} is decorated with @{ast.unparse(decorator)}, which is not srcgrad's: the name "
-            f"is bound to whatever the decorator returned, not to this function, and srcgrad cannot see "
-            f"what it does; differentiate the undecorated function", source.location(decorator))
+            f"{func.__qualname__} is decorated with @{ast.unparse(decorator)}, which is not srcgrad's: the "
+            f"name is bound to whatever the decorator returned, not to this function, and srcgrad cannot "
+            f"see what it does; remove the decorator, or apply it to what srcgrad returns",
+            source.location(decorator))
     code, defaults = func.__code__, func.__defaults__    # as read: the lowering reflects these
     in_progress[func] = source.location(source.node)
     try:

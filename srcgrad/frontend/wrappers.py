@@ -36,7 +36,9 @@ def wrapper_description(obj: Any) -> str | None:
     if inner is MISSING:
         return None
     if isinstance(obj, types.FunctionType):
-        return f"a wrapper function ({obj.__qualname__}, from a decorator) around {_name(inner)}"
+        # functools.wraps copied the inner name; the code's own name is the decorator's
+        made = getattr(obj.__code__, "co_qualname", obj.__code__.co_name)
+        return f"a wrapper function ({made}, made by a decorator) around {_name(inner)}"
     return f"a {type(obj).__module__}.{type(obj).__qualname__} object around {_name(inner)}"
 
 
