@@ -492,6 +492,7 @@ def test_matching_source_is_accepted_in_classes_and_under_srcgrad_decorators(tmp
 # --- 3. wrappers ---------------------------------------------------------------
 
 WRAPPERS = '''
+import functools
 import srcgrad
 
 
