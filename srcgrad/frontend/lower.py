@@ -82,7 +82,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.loop_depth = 0      # loops around the statement being lowered
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
-        self.helpers: list = []  # (function, Reading) of each helper inlined, for the cache
+        self.helpers: dict = {}  # (function, Reading) of each helper inlined, once, for the cache
 
     # --- errors --------------------------------------------------------------
 
@@ -444,7 +444,7 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
     finally:
         del in_progress[func]
     reading = cache.Reading(fn.with_body(fn.body, origin=None), code, defaults, lowering.scope,
-                            tuple(lowering.helpers), registry)
+                            tuple(lowering.helpers.values()), registry)
     cache.store(func, registry, reading)
     return reading
 

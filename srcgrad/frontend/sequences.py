@@ -250,7 +250,7 @@ class SequenceLowering:
             raise self.fail(f"{name}() is called recursively (directly or through helpers): recursion is "
                             f"not supported; write it with a loop", node)
         reading = read_function(fn, self.registry)
-        self.helpers.append((fn, reading))
+        self.helpers[id(fn), id(reading)] = (fn, reading)
         return self.inline_call(reading.ir, name, node)
 
     def call_transformed(self, fn: Any, node: ast.Call) -> Any:
