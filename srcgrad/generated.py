@@ -14,6 +14,14 @@ the user's function, imported by its module and name, or returns the
 decorated function itself when ``@grad`` replaced the user's function under
 that name.  Either way the receiving process runs srcgrad on the user's
 source; no generated code travels as text.
+
+Unpickling a transformed function therefore imports the user's module, as
+unpickling any function reference does.  A recipe rebuilds only the five
+transforms (`TRANSFORMS`: grad, value_and_grad, jvp, jacobian, hessian) with
+their literal options, applied to a function named by module and qualified
+name; a crafted name that asks for anything else is refused, and what it
+names is never called, only transformed (srcgrad refuses what is not a
+plain function).
 """
 from __future__ import annotations
 

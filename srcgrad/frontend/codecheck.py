@@ -101,29 +101,22 @@ def _definition_module(node: ast.FunctionDef, code: types.CodeType,
     return ast.fix_missing_locations(module), path
 
 
-_IMPORTS: dict[str, frozenset[str]] = {}
-
-
+@functools.lru_cache(maxsize=64)        # a few files at a time; thread-safe
 def _module_imports(text: str) -> frozenset[str]:
     """Names bound by ``import`` statements in the module scope of `text`."""
-    names = _IMPORTS.get(text)
-    if names is None:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            return frozenset()
-        found: set[str] = set()
-        stack: list[ast.AST] = [tree]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                found.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
-            elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.extend(ast.iter_child_nodes(node))
-        names = _IMPORTS[text] = frozenset(found)
-        if len(_IMPORTS) > 64:          # a few files at a time: keep it small
-            _IMPORTS.pop(next(iter(_IMPORTS)))
-    return names
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    found: set[str] = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return frozenset(found)
 
 
 def _shape(code: types.CodeType) -> tuple:

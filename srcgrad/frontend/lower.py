@@ -1,8 +1,9 @@
 """Lowering: a Python function's AST to the SSA IR.
 
 Each assignment defines new SSA values; the environment maps the user's names
-to the current value.  Names that are not locals are resolved once, here, at
-decoration time (`resolve.Scope`).  Anything outside the supported subset is
+to the current value.  Names that are not locals are resolved here, when
+`grad` is applied (`resolve.Scope`, which records each look-up so that the
+`cache` reuses a lowering only while all it read still holds).  Anything outside the supported subset is
 refused with a `SrcGradError` pointing at the offending node.
 
 Statements and expressions dispatch on the node's class name (``stmt_Assign``,
@@ -25,8 +26,8 @@ from ..ir.core import Atom, Const, Function, Region, Var
 from ..primitives import REGISTRY
 from ..primitives.core import constant_result
 from ..primitives.composites import COMPOSITES
-from .control import ControlFlowLowering, assigned_names, flatten, structure
 from . import cache
+from .control import ControlFlowLowering, assigned_names, flatten, structure
 from .resolve import MISSING, Scope, is_number
 from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
@@ -82,7 +83,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.loop_depth = 0      # loops around the statement being lowered
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
-        self.helpers: list = []  # (function, Reading) of each helper inlined, for the cache
+        self.helpers: dict = {}  # (function, Reading) of each helper inlined, once, for the cache
         self.unbound_why: dict[str, str] = {}
 
     # --- errors --------------------------------------------------------------
@@ -335,8 +336,9 @@ class Lowering(ControlFlowLowering, SequenceLowering):
                             f"(methods are refused)", node.func)
         if isinstance(fn, types.FunctionType) and fn.__name__ == "<lambda>":
             raise self.fail(f"{name} is a lambda: define it with 'def' at module level", node.func)
-        wrapped = None if isinstance(fn, UserPrimitive) or self.registry.for_callable(fn) is not None \
-            else wrapper_description(fn)
+        known = isinstance(fn, UserPrimitive) or self.registry.for_callable(fn) is not None \
+            or COMPOSITES.get(id(fn), (None,))[0] is fn
+        wrapped = None if known else wrapper_description(fn)
         if wrapped is not None:
             raise self.fail(f"{name} is {wrapped}: srcgrad differentiates the function it is given and "
                             f"cannot see what the wrapper does; call the function itself, or make the "
@@ -427,7 +429,8 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
         raise UnsupportedSyntaxError(
             f"{getattr(func, '__qualname__', type(func).__name__)} is {wrapped}: srcgrad differentiates "
             f"the function it is given and never looks through a wrapper, whose effect on the result it "
-            f"cannot see; differentiate the undecorated function", wrapper_location(func))
+            f"cannot see; write what the wrapper does in a plain function, or make the wrapper a "
+            f"srcgrad.primitive with its own derivative", wrapper_location(func))
     if not isinstance(func, types.FunctionType):
         raise ArgumentError(f"srcgrad differentiates functions defined with 'def'; "
                             f"{func!r} is a {type(func).__name__}")
@@ -443,9 +446,10 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
     decorator = foreign_decorator(source.node, func)
     if decorator is not None:
         raise UnsupportedSyntaxError(
-            f"{func.__qualname__} is decorated with @{ast.unparse(decorator)}, which is not srcgrad's: the name "
-            f"is bound to whatever the decorator returned, not to this function, and srcgrad cannot see "
-            f"what it does; differentiate the undecorated function", source.location(decorator))
+            f"{func.__qualname__} is decorated with @{ast.unparse(decorator)}, which is not srcgrad's: the "
+            f"name is bound to whatever the decorator returned, not to this function, and srcgrad cannot "
+            f"see what it does; remove the decorator, or apply it to what srcgrad returns",
+            source.location(decorator))
     code, defaults = func.__code__, func.__defaults__    # as read: the lowering reflects these
     in_progress[func] = source.location(source.node)
     try:
@@ -454,7 +458,7 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
     finally:
         del in_progress[func]
     reading = cache.Reading(fn.with_body(fn.body, origin=None), code, defaults, lowering.scope,
-                            tuple(lowering.helpers), registry)
+                            tuple(lowering.helpers.values()), registry)
     cache.store(func, registry, reading)
     return reading
 

@@ -10,8 +10,9 @@ one stays a loop and reads ``TABLE[i]`` (``const_index``).
 A call to one of the user's own functions is inlined: its IR (lowered, or
 reused from the cache while all it read holds) is copied in with the
 arguments bound, keyword arguments and defaults included; so is a srcgrad
-transform called inside (``df = grad(f)``), as the IR of what it computes.  Inlining keeps generated code free of call overhead and
-lets activity analysis and the passes see through helpers.
+transform called inside (``df = grad(f)``), as the IR of what it computes.
+Inlining keeps generated code free of call overhead and lets activity
+analysis and the passes see through helpers.
 """
 from __future__ import annotations
 
@@ -348,7 +349,7 @@ class SequenceLowering:
             raise self.no_rule(fn, name, node, f", whose source Python does not have "
                                                f"({fn.__code__.co_filename})")
         reading = read_function(fn, self.registry)
-        self.helpers.append((fn, reading))
+        self.helpers[id(fn), id(reading)] = (fn, reading)
         return self.inline_call(reading.ir, name, node)
 
     def call_transformed(self, fn: Any, node: ast.Call) -> Any:

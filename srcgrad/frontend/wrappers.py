@@ -36,7 +36,9 @@ def wrapper_description(obj: Any) -> str | None:
     if inner is MISSING:
         return None
     if isinstance(obj, types.FunctionType):
-        return f"a wrapper function ({obj.__qualname__}, from a decorator) around {_name(inner)}"
+        # functools.wraps copied the inner name; the code's own name is the decorator's
+        made = getattr(obj.__code__, "co_qualname", obj.__code__.co_name)
+        return f"a wrapper function ({made}, made by a decorator) around {_name(inner)}"
     return f"a {type(obj).__module__}.{type(obj).__qualname__} object around {_name(inner)}"
 
 
@@ -78,6 +80,10 @@ def _is_srcgrad_decorator(obj: Any) -> bool:
     from ..primitives.user import UserPrimitive, primitive
     if obj is primitive or any(obj is getattr(api, name) for name in
                                ("grad", "value_and_grad", "jvp", "jacobian", "hessian")):
+        return True
+    if obj is builtins.staticmethod:
+        # not srcgrad's, but reading the name through its class gives exactly
+        # the def's plain function (a staticmethod object itself is refused)
         return True
     return getattr(obj, "__func__", None) is UserPrimitive.derivative and \
         isinstance(getattr(obj, "__self__", None), UserPrimitive)
