@@ -222,9 +222,9 @@ class AdvProgram:
 
 
 class _Locals:
-    def __init__(self, draw) -> None:
+    def __init__(self, draw, params: tuple[str, str]) -> None:
         self.draw = draw
-        self.taken = {"x", "y"}
+        self.taken = set(params)
 
     def fresh(self) -> str:
         choices = [n for n in SAFE_NAMES if n not in self.taken and n not in BUILTIN_LIKE]
@@ -234,9 +234,11 @@ class _Locals:
 
 
 # names whose shadowing inside f would break the user code itself (it calls them)
-BUILTIN_LIKE = {"range", "len", "abs", "min", "max", "float", "int", "isinstance", "print", "round", "pow",
-                "list", "tuple", "enumerate", "zip", "reversed", "sum",
-                "pair", "pair_scaled", "same", "looped", "DF", "VG", "JV"}
+BUILTIN_LIKE = {"range", "pair", "pair_scaled", "same", "looped", "DF", "VG_VALUE", "VG_SLOPE", "JV", "_VG",
+                "_JV", "_inner"}
+# parameter names: the plain ones and colliding ones
+PARAM_NAMES = ("x", "y", "_", "math", "θ", "t", "dx", "x_dot", "primals", "tangents", "grad_f", "zip",
+               "reversed", "len", "float", "exit_code", "x_tape", "i", "s_1")
 
 
 def _expr(draw, env: list[str], depth: int, constants: tuple[float, ...]) -> str:
@@ -268,11 +270,14 @@ def _expr(draw, env: list[str], depth: int, constants: tuple[float, ...]) -> str
 
 @st.composite
 def adversarial_programs(draw, edge_constants: bool = False) -> AdvProgram:
-    """``f(x, y)`` over colliding local names, duplicated helper results,
-    loops with break/continue and calls of transforms made at import."""
+    """``f(p, q)`` (parameter and local names drawn from the colliding set),
+    duplicated helper results, loops with break/continue, and calls of
+    transforms made at import; with `edge_constants`, constants include
+    signed zeros, subnormals and huge values."""
     constants = CONSTANTS if edge_constants else SAFE_CONSTANTS
-    names = _Locals(draw)
-    env = ["x", "y"]
+    params = tuple(draw(st.lists(st.sampled_from(PARAM_NAMES), min_size=2, max_size=2, unique=True)))
+    names = _Locals(draw, params)
+    env = list(params)
     lines: list[str] = []
     used: list[str] = []
     for _ in range(draw(st.integers(1, 5))):
@@ -310,11 +315,15 @@ def adversarial_programs(draw, edge_constants: bool = False) -> AdvProgram:
     result = " + ".join(env[-3:])
     lines.append(f"return {result}")
     body = "\n".join("    " + line for line in "\n".join(lines).splitlines())
-    text = (HEADER + GEN_HELPERS + "\n\n"
-            "def _inner(u):\n    return msin(u) * u + 0.5 * u * u\n\n\n"
-            "DF = srcgrad.grad(_inner)\n_VG = srcgrad.value_and_grad(_inner)\n_JV = srcgrad.jvp(_inner)\n\n\n"
-            "def VG_VALUE(u):\n    v, d = _VG(u)\n    return v\n\n\n"
-            "def VG_SLOPE(u):\n    v, d = _VG(u)\n    return d\n\n\n"
-            "def JV(u):\n    p, t = _JV((u,), (1.0,))\n    return t\n\n\n"
-            "def f(x, y):\n" + body + "\n")
-    return AdvProgram(text, tuple(used), any(k in body for k in ("DF(", "VG_", "JV(")))
+    has_transform = any(k in body for k in ("DF(", "VG_", "JV("))
+    text = HEADER + GEN_HELPERS + "\n\n" + (TRANSFORMS if has_transform else "")
+    text += f"def f({params[0]}, {params[1]}):\n" + body + "\n"
+    return AdvProgram(text, params + tuple(used), has_transform)
+
+
+# transforms made at import and called inside f: differentiated as what they compute
+TRANSFORMS = ("def _inner(u):\n    return msin(u) * u + 0.5 * u * u\n\n\n"
+              "DF = srcgrad.grad(_inner)\n_VG = srcgrad.value_and_grad(_inner)\n_JV = srcgrad.jvp(_inner)\n\n\n"
+              "def VG_VALUE(u):\n    v, d = _VG(u)\n    return v\n\n\n"
+              "def VG_SLOPE(u):\n    v, d = _VG(u)\n    return d\n\n\n"
+              "def JV(u):\n    p, t = _JV((u,), (1.0,))\n    return t\n\n\n")
