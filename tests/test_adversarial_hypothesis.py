@@ -14,7 +14,7 @@ and call srcgrad transforms made at import.  Properties:
 * second order: ``grad(grad(f, i), j)`` agrees with ``hessian`` and with
   nested differences.
 
-The default ("ci") hypothesis profile runs a quarter of its examples per
+The default ("ci") hypothesis profile runs a fifth of its examples per
 test here (the programs are bigger); ``SRCGRAD_HYPOTHESIS=thorough`` runs
 thousands.
 """
