@@ -35,7 +35,7 @@ COLLIDING = (
     "θ", "ψ_1", "Δx",
 )
 
-HEADER = ("from math import sin as msin, cos as mcos, exp as mexp, tanh as mtanh\n"
+HEADER = ("from math import sin as msin, cos as mcos, exp as mexp, tanh as mtanh, atan2 as matan2\n"
           "import srcgrad\n\n"
           "TAB = (0.5, -1.25, 2.0)\n\n\n")
 
@@ -128,7 +128,7 @@ def @@(x, y):
 
 # builtins the user code of a template itself needs (a name shadowing one cannot be used there)
 _NEEDS = {"param": {"range"}, "constant": {"range"}, "index": {"range"}}
-_HEADER_NAMES = {"msin", "mcos", "mexp", "mtanh", "srcgrad", "TAB", "helper", "RULE"}
+_HEADER_NAMES = {"msin", "mcos", "mexp", "mtanh", "matan2", "srcgrad", "TAB", "helper", "RULE"}
 
 
 def function_name(template: str, name: str) -> str:
@@ -313,7 +313,8 @@ def adversarial_programs(draw, edge_constants: bool = False) -> AdvProgram:
             lines += body
             used.append(index)
     result = " + ".join(env[-3:])
-    lines.append(f"return {result}")
+    # atan2(v, -1) is +pi or -pi by the sign of a zero v: signed zeros become visible in the value
+    lines.append(f"return matan2({result}, -1.0)" if edge_constants else f"return {result}")
     body = "\n".join("    " + line for line in "\n".join(lines).splitlines())
     has_transform = any(k in body for k in ("DF(", "VG_", "JV("))
     text = HEADER + GEN_HELPERS + "\n\n" + (TRANSFORMS if has_transform else "")

@@ -158,6 +158,8 @@ def test_integer_inputs_give_float_gradients(mod, make):
 def test_jvp_signature(mod):
     sig = inspect.signature(jvp(mod.f))
     assert list(sig.parameters) == ["primals", "tangents"]
+    import pydoc
+    assert "(primals, tangents)" in pydoc.render_doc(jvp(mod.g), renderer=pydoc.plaintext)
 
 
 def test_generated_functions_have_their_own_file_names(mod):

@@ -446,3 +446,14 @@ def test_generated_rebuilds_a_real_recipe():
     mod = load("import math\ndef f(x):\n    return math.sin(x) * x\n", "recipe_ok")
     df = grad(mod.f)
     assert close(pickle.loads(pickle.dumps(df))(0.3), fd(mod.f, (0.3,), 0))
+
+
+def test_readme_documents_verify_exit_codes_and_unpickling():
+    import re
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    cli_section = readme[readme.index("## The command line"):]
+    assert re.search(r"\b3\b[^\n]*(could not|not check)|(could not|not check)[^\n]*\b3\b", cli_section), \
+        "README does not document verify's exit status 3"
+    assert re.search(r"unpickl", readme, re.I), "README does not say what unpickling a transformed function does"
+    status, out, _ = cli(Path.cwd(), "verify", "--help")
+    assert status == 0 and "3" in out

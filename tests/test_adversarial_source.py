@@ -153,3 +153,23 @@ def test_function_with_code_swapped_by_a_decorator():
     except SrcGradError:
         return
     assert close(got, fd(mod.f, (0.6,), 0)), "differentiated the text on disk, not the code that runs"
+
+
+def test_notebook_cell_text_replaced_in_linecache():
+    import linecache
+    from .adversarial_support import Notebook
+    nb = Notebook()
+    nb.run("import math\ndef f(x):\n    return math.sin(x) * 2.0\n")
+    f = nb["f"]
+    filename = f.__code__.co_filename
+    text = "import math\ndef f(x):\n    return math.cos(x) * 5.0\n"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    refused_or_right(TRANSFORMS["grad"], f, 0.3)
+    refused_or_right(TRANSFORMS["hessian"], f, 0.3)
+
+
+def test_function_typed_at_a_prompt_is_still_refused():
+    space: dict = {}
+    exec(compile("def f(x):\n    return x * x\n", "<stdin>", "exec"), space)
+    with pytest.raises(SourceNotFoundError):
+        grad(space["f"])(1.0)

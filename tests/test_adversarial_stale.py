@@ -279,6 +279,27 @@ def test_notebook_table_and_loop_cell_rerun():
     check_fresh(nb["f"], 0.3)
 
 
+def test_notebook_old_definition_keeps_its_own_gradient():
+    nb = Notebook()
+    nb.run("import math\nK = 2.0\ndef f(x):\n    return K * math.sin(x)\n")
+    old = nb["f"]
+    grad(old)(0.4)
+    nb.run("K = 3.0\ndef f(x):\n    return K * math.cos(x) + x ** 3\n")
+    # both objects are live; each transform follows the object it is given, as Python runs it now
+    check_fresh(old, 0.4)
+    check_fresh(nb["f"], 0.4)
+
+
+def test_notebook_helper_redefined_between_two_users():
+    nb = Notebook()
+    nb.run("import math\ndef h(u):\n    return math.sin(u)\n"
+           "def f(x):\n    return h(x) * x\ndef g(x):\n    return h(2.0 * x)\n")
+    check_fresh(nb["f"], 0.8)
+    nb.run("def h(u):\n    return math.exp(-u * u)\n")
+    check_fresh(nb["g"], 0.8)      # g was never transformed before the change
+    check_fresh(nb["f"], 0.8)
+
+
 def test_notebook_rule_cell_rerun():
     nb = Notebook()
     nb.run("import math\nimport srcgrad\n@srcgrad.primitive\ndef cube(u):\n    return u * u * u\n"
