@@ -21,8 +21,9 @@ thousands.
 from __future__ import annotations
 
 import math
+import os
 
-from hypothesis import HealthCheck, assume, event, given, note, settings
+from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from srcgrad import SrcGradError, grad, hessian, jvp, value_and_grad
@@ -32,7 +33,12 @@ from .adversarial_support import MATH_ERRORS, close, fd, fd2, load, outcome
 
 HUGE = 1e6
 EXAMPLES = max(5, settings.default.max_examples // 5)
-CHECKS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+# shrinking a failing program costs minutes; the thorough profile shrinks, the default one reports
+# the program as found (programs are a few lines long anyway)
+THOROUGH = os.environ.get("SRCGRAD_HYPOTHESIS") == "thorough"
+PHASES = tuple(Phase) if THOROUGH else (Phase.explicit, Phase.reuse, Phase.generate)
+CHECKS = dict(deadline=None, phases=PHASES,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 coordinates = st.floats(-2.0, 2.0, allow_nan=False).map(lambda v: round(v, 5))
 
 
