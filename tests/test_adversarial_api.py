@@ -187,10 +187,25 @@ df(-4.0)
 '''
 
 
-def test_traceback_of_a_generated_gradient_shows_its_line(tmp_path):
+def _interpreters() -> list[str]:
+    """This Python, and every other 3.11-3.13 on the machine that can import srcgrad."""
+    import shutil
+    found = [sys.executable]
+    for version in ("3.11", "3.12", "3.13"):
+        exe = shutil.which(f"python{version}")
+        if exe and version != f"{sys.version_info.major}.{sys.version_info.minor}":
+            probe = subprocess.run([exe, "-c", "import srcgrad"], capture_output=True, env=env_with_srcgrad(),
+                                   timeout=120)
+            if probe.returncode == 0:
+                found.append(exe)
+    return found
+
+
+@pytest.mark.parametrize("python", _interpreters())
+def test_traceback_of_a_generated_gradient_shows_its_line(tmp_path, python):
     script = tmp_path / "tb_script.py"
     script.write_text(TRACEBACK)
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env_with_srcgrad(),
+    done = subprocess.run([python, str(script)], capture_output=True, text=True, env=env_with_srcgrad(),
                           timeout=120)
     assert done.returncode != 0 and "ValueError" in done.stderr
     generated_lines = [line.strip() for line in srcgrad.grad(load(TRACEBACK.split("df =")[0], "tb").f).source
