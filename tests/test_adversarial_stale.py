@@ -338,3 +338,53 @@ def test_redefined_module_function_is_collected():
     gc.collect()
     assert ref() is None, "the old definition is kept alive after it was replaced"
     check_fresh(mod.f, 0.1)
+
+
+# --- defaults and code objects changed in place ---------------------------------------------------
+
+DEFAULTS = '''
+import math
+
+
+def helper(u, s=2.0, k=1.0):
+    return s * math.sin(u) + k * u * u
+
+
+def f(x, y=0.5):
+    return helper(x) * y + x
+
+
+def g(x):
+    return helper(x, k=3.0) + helper(x, 0.25)
+
+
+def other_helper(u, s=2.0, k=1.0):
+    return math.exp(s * u) * k
+'''
+
+
+def test_helper_default_changed():
+    mod = load(DEFAULTS, "defaults")
+    check_fresh(mod.f, 0.6)
+    mod.helper.__defaults__ = (7.0, 1.0)
+    check_fresh(mod.f, 0.6)
+    mod.helper.__defaults__ = (7.0, -2.0)
+    check_fresh(mod.f, 0.6)
+    check_fresh(mod.g, 0.6)
+
+
+def test_own_default_changed():
+    mod = load(DEFAULTS, "defaults")
+    check_fresh(mod.f, 0.9)
+    mod.f.__defaults__ = (4.0,)
+    check_fresh(mod.f, 0.9)
+
+
+def test_helper_code_replaced():
+    mod = load(DEFAULTS, "defaults")
+    check_fresh(mod.f, 0.2)
+    mod.helper.__code__ = mod.other_helper.__code__
+    try:
+        check_fresh(mod.f, 0.2)
+    except SrcGradError:
+        pass       # refusing a helper whose code no longer matches its source is right too
