@@ -133,3 +133,54 @@ def test_second_order_compositions_agree(program, x, y):
     coarse, fine = fd2(f, point, 0, 0, 2e-3), fd2(f, point, 0, 0, 1e-3)
     assume(math.isclose(coarse, fine, rel_tol=1e-5, abs_tol=1e-6))
     assert close(hess[0][0], fine, rel=1e-4, abs_=1e-5)
+
+
+STALE_TEMPLATE = '''
+import math
+
+C = {c!r}
+T = {t!r}
+
+
+def h(u):
+    return {helper}
+
+
+def f(x):
+    s = x
+    for c in T:
+        s = s * 0.5 + c * h(s) + C * x
+    return s
+'''
+HELPER_BODIES = ("C * math.sin(u)", "u * u * C", "math.exp(-u * u) + C", "math.tanh(u) - C * u")
+small = st.floats(-2.0, 2.0, allow_nan=False).map(lambda v: round(v, 3))
+mutations = st.lists(st.one_of(st.tuples(st.just("C"), small),
+                               st.tuples(st.just("T"), st.lists(small, min_size=0, max_size=4).map(tuple)),
+                               st.tuples(st.just("h"), st.sampled_from(HELPER_BODIES))),
+                     min_size=1, max_size=4)
+
+
+@settings(max_examples=max(3, EXAMPLES // 3), **CHECKS)
+@given(c=small, t=st.lists(small, min_size=1, max_size=3).map(tuple), changes=mutations, x=coordinates)
+def test_every_grad_reads_the_module_as_it_is_now(c, t, changes, x):
+    """Issue 9 item 1 at random: constants, tables and helpers change between
+    transforms (the helper through a reload of edited text); every new
+    transform follows the function as Python runs it at that moment."""
+    from .adversarial_support import reload_with
+    helper = HELPER_BODIES[0]
+    mod = load(STALE_TEMPLATE.format(c=c, t=t, helper=helper), "stale_prog")
+    for what, value in [("start", None)] + list(changes):
+        if what == "C":
+            mod.C = value
+        elif what == "T":
+            mod.T = value
+        elif what == "h":
+            helper = value
+            reload_with(mod, STALE_TEMPLATE.format(c=mod.C, t=mod.T, helper=helper))
+        note(f"after {what}={value!r}: C={mod.C!r} T={mod.T!r} h: {helper}")
+        want = converged_fd(mod.f, (x,), 0)
+        if want is None:
+            continue
+        assert close(grad(mod.f)(x), want, rel=1e-5, abs_=1e-6), "a stale gradient"
+        value_part = value_and_grad(mod.f)(x)[0]
+        assert outcome(lambda _: value_part, x) == outcome(mod.f, x), "value_and_grad's value is not f(x)"

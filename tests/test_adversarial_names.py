@@ -175,3 +175,32 @@ def f(x):
     b = load(text.format(scale=5.0), "prim_b")
     assert close(grad(a.f)(2.0), 5.0) and close(grad(b.f)(2.0), 21.0)   # hand-derived: 2 s x + 1
     assert math.isclose(grad(a.f)(2.0), fd(a.f, (2.0,), 0), rel_tol=1e-6)
+
+
+EXPORTED = [("table", "zip"), ("table", "reversed"), ("helper", "len"), ("helper", "grad_f"), ("constant", "math"),
+            ("constant", "float"), ("param", "_"), ("primitive", "t"), ("primitive", "math"), ("local", "dx")]
+
+
+@pytest.mark.parametrize("template, name", EXPORTED, ids=[f"{t}-{n}" for t, n in EXPORTED])
+def test_colliding_name_in_an_exported_module(tmp_path, template, name):
+    """The standalone module `srcgrad export` writes holds helpers, constants and
+    primitives next to the generated code: their names must not collide either."""
+    import importlib.util
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from srcgrad.cli import main
+    source = tmp_path / f"exp_{abs(hash((template, name)))}.py"
+    source.write_text(colliding_module(template, name))
+    out = tmp_path / f"exported_{abs(hash((template, name)))}.py"
+    fname = function_name(template, name)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()) as err:
+        status = main(["export", "-o", str(out), f"{source}:{fname}", "--argnums", "0,1"])
+    assert status == 0, err.getvalue()
+    spec = importlib.util.spec_from_file_location(out.stem, out)
+    exported = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exported)
+    user = load(colliding_module(template, name), "exported_ref")
+    f = getattr(user, fname)
+    got = getattr(exported, f"grad_{fname}")(*POINT)
+    assert all_close(got, (fd(f, POINT, 0), fd(f, POINT, 1))), f"exported gradient {got}"
