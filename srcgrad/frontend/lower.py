@@ -78,7 +78,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.loop_depth = 0      # loops around the statement being lowered
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
-        self.unbound_why: dict[str, str] = {}
+        self.unbound_why: dict[str, list] = {}
 
     # --- errors --------------------------------------------------------------
 
@@ -221,7 +221,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
 
     def global_object(self, name: str, node: ast.AST) -> Any:
         if name in self.local_names:
-            why = self.unbound_why.get(name) or (
+            why = self.why_unbound(name, node) or (
                 f"{name!r} has no value here: it is a local variable (assigned elsewhere in the function), "
                 f"and nothing before this point assigns it on every path")
             raise self.fail(why, node)

@@ -152,7 +152,8 @@ class SequenceLowering:
                 if not _is_table(table):
                     raise self.fail(f"{ast.unparse(arg)!r} is not a list or tuple of numbers", arg)
                 return Const(fn(table))
-            items = self.expr(arg)
+            # range(...), enumerate/zip of sequences: their items, known now
+            items = tuple(self.static_items(arg, arg)) if isinstance(arg, ast.Call) else self.expr(arg)
             if not isinstance(items, tuple):
                 raise self.fail(f"{name}() of one number: Python raises TypeError (a number is not "
                                 f"iterable); give it two or more numbers, or a list", arg)
