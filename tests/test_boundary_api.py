@@ -168,6 +168,12 @@ def test_grad_of_what_is_not_a_function(target, cls, message):
         assert "interactive prompt" not in str(info.value)
 
 
+def test_a_cached_function_is_refused_at_its_definition():
+    with pytest.raises(ArgumentError, match="lru_cache") as info:
+        grad(cached)
+    assert info.value.lineno == inspect.getsourcelines(cached.__wrapped__)[1]
+
+
 def test_a_class_is_refused_at_its_definition():
     with pytest.raises(ArgumentError) as info:
         grad(Scaler)
