@@ -449,6 +449,82 @@ def test_min_max_refusals(body, message):
     assert info.value.lineno == 2
 
 
+# --- sum, and generator expressions consumed at once ---------------------------------------
+
+
+SUM_SOURCE = '''
+import math
+
+TABLE = (0.5, 4.0, -1.0)
+
+
+def with_start(a, b):
+    return sum([a, b * a], b)
+
+
+def with_start_keyword(a):
+    return sum([a, 2.0], start=a * a)
+
+
+def of_generator(a, b):
+    return sum(a ** k * b for k in range(4))
+
+
+def max_of_generator(a):
+    return max(a * w for w in TABLE) - min(a * k + w for k, w in enumerate(TABLE))
+
+
+def filtered_generator(a):
+    return sum(a * w for w in TABLE if w > 0.0)
+
+
+def hypot_of_generator(a):
+    return math.hypot(*[a * w for w in TABLE])
+'''
+SUMS = load_module(SUM_SOURCE, "sum_cases")
+
+
+@pytest.mark.parametrize("name, args", [
+    ("with_start", (1.5, -0.5)), ("with_start_keyword", (0.7,)), ("of_generator", (0.9, 1.3)),
+    ("max_of_generator", (1.2,)), ("max_of_generator", (-1.2,)), ("filtered_generator", (0.3,)),
+    ("hypot_of_generator", (0.8,)),
+])
+def test_sum_min_max_of_generators_and_start_values(name, args):
+    assert_matches_python(getattr(SUMS, name), args)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-1e17, 1e17, allow_nan=False) | st.sampled_from([0.0, -0.0, 1.0, 1e16, -1e16]),
+                min_size=1, max_size=6))
+def test_sum_values_are_pythons_to_the_bit(values):
+    """Python 3.12+ sums floats with compensation: a chain of + differs."""
+    names = [f"x{i}" for i in range(len(values))]
+    source = f"def f({', '.join(names)}):\n    return sum([{', '.join(names)}])\n"
+    f = load_module(source, f"sum_{len(values)}").f
+    value, partials = value_and_grad(f, tuple(range(len(values))))(*values)
+    expected = f(*values)
+    assert value == expected and math.copysign(1.0, value) == math.copysign(1.0, expected)
+    assert partials == (1.0,) * len(values)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("len(x * k for k in range(3))", "generator"),
+    ("sum(x, 1.0, 2.0)", "one sequence argument"),
+])
+def test_generators_only_where_consumed_at_once(body, message):
+    f = load_module(f"def f(x):\n    return {body}\n", "generator_refused").f
+    with pytest.raises(UnsupportedSyntaxError, match=message):
+        grad(f)
+
+
+def test_a_stored_generator_is_refused():
+    """Iterated twice, a generator is empty the second time: not a list."""
+    source = "def f(x):\n    g = (x * k for k in range(3))\n    return sum(g) + sum(g)\n"
+    f = load_module(source, "stored_generator").f
+    with pytest.raises(UnsupportedSyntaxError, match="generator"):
+        grad(f)
+
+
 # --- comprehensions with a filter -------------------------------------------------------
 
 
