@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad import (ArgumentError, NoDerivativeRuleError, SrcGradError, UnsupportedSyntaxError, grad,
+from srcgrad import (ArgumentError, NoDerivativeRuleError, UnsupportedSyntaxError, grad,
                      hessian, jacobian, jvp, value_and_grad)
 
 from .ad_support import load_module

@@ -17,7 +17,7 @@ import math
 from typing import Any, Callable
 
 from ..ir.core import BOOL, INT, REAL, Const
-from .core import REALS, REGISTRY, Primitive, call
+from .core import REALS, REGISTRY, Primitive, call, dotted_name
 
 
 def _log(b: Any, x: Any, base: Any = None) -> Any:
@@ -68,11 +68,12 @@ HYPOT_N: Primitive = REGISTRY.add(Primitive(
     domain=((0.3, 3.0),) * 3,
     doc="math.hypot of three or more numbers (variadic)"))
 
+
 def _sum_n_emit(start: ast.expr, *items: ast.expr) -> ast.expr:
     args: list[ast.expr] = [ast.Tuple(elts=list(items), ctx=ast.Load())]
     if not (isinstance(start, ast.Constant) and start.value == 0 and type(start.value) is int):
         args.append(start)
-    return ast.Call(func=ast.Name(id="sum", ctx=ast.Load()), args=args, keywords=[])
+    return ast.Call(func=dotted_name("sum"), args=args, keywords=[])     # named as max, abs... are
 
 
 def _sum_n_kind(kinds: tuple) -> str:
@@ -86,11 +87,6 @@ SUM_N: Primitive = REGISTRY.add(Primitive(
     partials=lambda b, *args_and_out: (1.0,) * (len(args_and_out) - 1),
     sympy=lambda sp, start, *items: start + sp.Add(*items), out_kind=_sum_n_kind,
     domain=(REALS,) * 3, doc="sum((x1, x2, ...), start), as Python's builtin sum (variadic)"))
-
-
-def sum_of(b: Any, items: Any, start: Any) -> Any:
-    """Python's ``sum(items, start)`` of IR atoms."""
-    return b.apply(SUM_N, start, *items)
 
 
 COMPOSITES: dict[int, tuple[Any, Callable[..., Any]]] = {
