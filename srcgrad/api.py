@@ -47,12 +47,12 @@ def _primal(fun: Any) -> Any:
     wraps = f" wrapping {getattr(inner, '__qualname__', inner)!r}" if inner is not None else ""
     raise ArgumentError(f"got a callable {kind} object{wraps}, not a function: srcgrad differentiates "
                         f"functions defined with 'def' (define one that computes what the object "
-                        f"computes)", _where(type(fun)))
+                        f"computes)", _where(inner if inspect.isfunction(inner) else type(fun)))
 
 
 def _where(obj: Any) -> SourceLocation | None:
-    """Where `obj` (a class) is defined, when it is the user's own (not the
-    standard library's)."""
+    """Where `obj` (a class, or a decorated function) is defined, when it
+    is the user's own (not the standard library's)."""
     if getattr(obj, "__module__", "").split(".")[0].lstrip("_") in sys.stdlib_module_names:
         return None
     try:

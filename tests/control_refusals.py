@@ -259,7 +259,9 @@ def iterate_empty_table(x):
 
 
 def iterate_generator_expression(x):
-    return sum(x * i for i in range(3))
+    # consumed at once by sum() it is supported; stored, it is a one-shot iterator
+    gen = (x * i for i in range(3))
+    return sum(gen)
 
 
 def iterate_range_with_keywords(x):

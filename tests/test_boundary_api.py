@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import srcgrad
-from srcgrad import (ArgumentError, NoDerivativeRuleError, SrcGradError, UnsupportedSyntaxError, grad,
+from srcgrad import (ArgumentError, NoDerivativeRuleError, UnsupportedSyntaxError, grad,
                      hessian, jacobian, jvp, value_and_grad)
 
 from .ad_support import load_module
@@ -166,6 +166,12 @@ def test_grad_of_what_is_not_a_function(target, cls, message):
         with pytest.raises(cls, match=message) as info:
             transform(target)
         assert "interactive prompt" not in str(info.value)
+
+
+def test_a_cached_function_is_refused_at_its_definition():
+    with pytest.raises(ArgumentError, match="lru_cache") as info:
+        grad(cached)
+    assert info.value.lineno == inspect.getsourcelines(cached.__wrapped__)[1]
 
 
 def test_a_class_is_refused_at_its_definition():
@@ -385,6 +391,10 @@ def max_table(a):
 
 def mixed(a, b):
     return max(a, 1.0, b) - min(0.0, a, b, -a)
+
+
+def of_range(a):
+    return a * max(range(-2, 3)) + min(range(4, 7)) * a * a
 '''
 MINMAX = load_module(MINMAX_SOURCE, "minmax_cases")
 
@@ -393,6 +403,7 @@ MINMAX = load_module(MINMAX_SOURCE, "minmax_cases")
     ("max3", (1.0, 3.0, 2.0)), ("max3", (-1.0, -3.0, -2.0)), ("min4", (1.0, 3.0, -2.0, 0.5)),
     ("max_list", (0.3, -0.2, 0.9)), ("min_tuple", (1.5, 0.7)), ("max_local", (1.2, 0.4)),
     ("max_local", (-1.2, 0.4)), ("max_table", (1.3,)), ("mixed", (0.4, 2.5)), ("mixed", (-0.4, -2.5)),
+    ("of_range", (0.6,)),
 ])
 def test_min_max_of_many(name, args):
     assert_matches_python(getattr(MINMAX, name), args)
@@ -429,12 +440,89 @@ def test_min_max_ties_follow_python(values, use_max):
     ("max()", "at least one argument"),
     ("max(x, 1.0, key=abs)", "key= or default="),
     ("max((x, 1.0), (2.0, x))", "of sequences"),
+    ("max(enumerate([x, 1.0]))", "of sequences"),
 ])
 def test_min_max_refusals(body, message):
     f = load_module(f"def f(x):\n    return {body}\n", "minmax_refused").f
     with pytest.raises(UnsupportedSyntaxError, match=message) as info:
         grad(f)
     assert info.value.lineno == 2
+
+
+# --- sum, and generator expressions consumed at once ---------------------------------------
+
+
+SUM_SOURCE = '''
+import math
+
+TABLE = (0.5, 4.0, -1.0)
+
+
+def with_start(a, b):
+    return sum([a, b * a], b)
+
+
+def with_start_keyword(a):
+    return sum([a, 2.0], start=a * a)
+
+
+def of_generator(a, b):
+    return sum(a ** k * b for k in range(4))
+
+
+def max_of_generator(a):
+    return max(a * w for w in TABLE) - min(a * k + w for k, w in enumerate(TABLE))
+
+
+def filtered_generator(a):
+    return sum(a * w for w in TABLE if w > 0.0)
+
+
+def hypot_of_generator(a):
+    return math.hypot(*[a * w for w in TABLE])
+'''
+SUMS = load_module(SUM_SOURCE, "sum_cases")
+
+
+@pytest.mark.parametrize("name, args", [
+    ("with_start", (1.5, -0.5)), ("with_start_keyword", (0.7,)), ("of_generator", (0.9, 1.3)),
+    ("max_of_generator", (1.2,)), ("max_of_generator", (-1.2,)), ("filtered_generator", (0.3,)),
+    ("hypot_of_generator", (0.8,)),
+])
+def test_sum_min_max_of_generators_and_start_values(name, args):
+    assert_matches_python(getattr(SUMS, name), args)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(-1e17, 1e17, allow_nan=False) | st.sampled_from([0.0, -0.0, 1.0, 1e16, -1e16]),
+                min_size=1, max_size=6))
+def test_sum_values_are_pythons_to_the_bit(values):
+    """Python 3.12+ sums floats with compensation: a chain of + differs."""
+    names = [f"x{i}" for i in range(len(values))]
+    source = f"def f({', '.join(names)}):\n    return sum([{', '.join(names)}])\n"
+    f = load_module(source, f"sum_{len(values)}").f
+    value, partials = value_and_grad(f, tuple(range(len(values))))(*values)
+    expected = f(*values)
+    assert value == expected and math.copysign(1.0, value) == math.copysign(1.0, expected)
+    assert partials == (1.0,) * len(values)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("len(x * k for k in range(3))", "generator"),
+    ("sum(x, 1.0, 2.0)", "one sequence argument"),
+])
+def test_generators_only_where_consumed_at_once(body, message):
+    f = load_module(f"def f(x):\n    return {body}\n", "generator_refused").f
+    with pytest.raises(UnsupportedSyntaxError, match=message):
+        grad(f)
+
+
+def test_a_stored_generator_is_refused():
+    """Iterated twice, a generator is empty the second time: not a list."""
+    source = "def f(x):\n    g = (x * k for k in range(3))\n    return sum(g) + sum(g)\n"
+    f = load_module(source, "stored_generator").f
+    with pytest.raises(UnsupportedSyntaxError, match="generator"):
+        grad(f)
 
 
 # --- comprehensions with a filter -------------------------------------------------------
@@ -669,3 +757,69 @@ def test_integer_inputs_give_gradients():
     assert grad(product, (0, 1))(3, 4) == (4, 3)
     assert grad(HYPOT.h3, (0, 1, 2))(1, 2, 2) == pytest.approx((1 / 3, 2 / 3, 2 / 3))
     assert grad(MINMAX.max3, (0, 1, 2))(1, 3, 3) == (0, 1, 0)
+
+
+# --- random loops: never wrong, never a false claim about Python -----------------------------
+
+
+LOOP_STATEMENTS = [
+    "y = x * (i + 1.5)",
+    "z = y + x",
+    "if i > 0:\n    y = z * 0.5",
+    "if i == 0:\n    continue",
+    "if x > 1.0:\n    z = x * x",
+    "if x > 4.0:\n    break",
+    "w = x - i\ny = w * w",
+    "y = y + x",
+    "if x > 1.0:\n    z = x\nelse:\n    z = 2.0 * x",
+    "for j in range(2):\n    z = y * j",
+]
+LOOP_HEADS = ["for i in range({n}):", "for i in range(1, {n} + 1):", "for i in range(m):",
+              "i = 0\nwhile i < {n}:", "i = 0\nwhile i < m:", "for i in TABLE:"]
+
+
+@st.composite
+def loop_programs(draw):
+    head = draw(st.sampled_from(LOOP_HEADS)).format(n=draw(st.integers(0, 3)))
+    body = draw(st.lists(st.sampled_from(LOOP_STATEMENTS), min_size=1, max_size=4))
+    if head.startswith("i = 0"):
+        body = body + ["i += 1"] if "continue" not in "".join(body) else ["i += 1"] + body
+    assigned = [name for name in "yz" if any(f"{name} =" in stmt for stmt in body)] or ["y"]
+    if not any("y =" in stmt or "z =" in stmt for stmt in body):
+        body = ["y = x * i"] + body
+    result = " + ".join(draw(st.lists(st.sampled_from(assigned), min_size=1, max_size=2, unique=True)))
+    lines = [head.splitlines()[0]] if not head.startswith("i = 0") else head.splitlines()
+    indented = "\n".join("    " + line for stmt in body for line in stmt.splitlines())
+    text = "\n".join("    " + line for line in lines) + "\n" + "\n".join(
+        "    " + line for line in indented.splitlines())
+    return f"TABLE = (2, 3)\n\n\ndef f(x, m):\n{text}\n    return {result}\n"
+
+
+def _python_raises_unbound(f, points) -> bool:
+    for args in points:
+        try:
+            f(*args)
+        except UnboundLocalError:
+            return True
+    return False
+
+
+@settings(max_examples=150, deadline=None)
+@given(loop_programs())
+def test_random_loops_are_right_or_refused_truthfully(source):
+    f = load_module(source, "random_loop").f
+    points = [(0.6, 0), (0.6, 2), (1.7, 0), (1.7, 3), (5.3, 1), (5.3, 3)]
+    try:
+        vg = value_and_grad(f)
+    except UnsupportedSyntaxError as err:
+        if "UnboundLocalError" in err.message:
+            assert _python_raises_unbound(f, points), (source, err.message)
+        return
+    for args in points:
+        try:
+            expected = f(*args)
+        except UnboundLocalError:
+            raise AssertionError(f"srcgrad accepted code Python cannot run at {args}:\n{source}") from None
+        value, partial = vg(*args)
+        assert value == expected, (source, args)
+        assert close(partial, numeric_gradient(f, args, (0,))[0], rel=1e-6, abs_=1e-7), (source, args)

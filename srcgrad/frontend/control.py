@@ -108,8 +108,9 @@ class ControlFlowLowering:
     b: Builder
     env: dict[str, Any]
     loop_depth: int
-    # why a local name has no value where it is read (see `Lowering.global_object`)
-    unbound_why: dict[str, str]
+    # why a local name may have no value: per name, (end of the construct that
+    # left it without one, message), in the order recorded (see `why_unbound`)
+    unbound_why: dict[str, list[tuple[tuple[int, int], str]]]
 
     # --- blocks with exits --------------------------------------------------
 
@@ -142,6 +143,21 @@ class ControlFlowLowering:
                 raise self.refusal(stmt)
             handler(stmt)
         return Outcome.normal()
+
+    def note_unbound(self, name: str, construct: ast.AST, message: str) -> None:
+        """Record that after `construct` `name` may have no value, and why."""
+        end = (construct.end_lineno or construct.lineno, construct.end_col_offset or 0)
+        self.unbound_why.setdefault(name, []).append((end, message))
+
+    def why_unbound(self, name: str, read: ast.AST) -> str | None:
+        """Why `name` has no value at `read`: the latest reason recorded by a
+        construct that ends before it (a reason from a construct further on,
+        such as a branch later in a loop body, does not explain this read)."""
+        at = (getattr(read, "lineno", 0), getattr(read, "col_offset", 0))
+        for end, message in reversed(self.unbound_why.get(name, [])):
+            if end <= at:
+                return message
+        return None
 
     def expand_loop_else(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
         """A loop's ``else:`` runs when the loop ends without ``break``: with
@@ -240,10 +256,10 @@ class ControlFlowLowering:
         """Record why a name assigned in only one branch has no value after."""
         line = self.src.location(node).lineno
         for n in (set(then_env) ^ set(else_env)) - set(env0):
-            self.unbound_why[n] = (f"{n!r} is assigned in only one branch of the condition at line {line}: when "
-                                   f"the other is taken it has no value here (Python would raise "
-                                   f"UnboundLocalError); give it a value before the condition or in both "
-                                   f"branches")
+            self.note_unbound(n, node, f"{n!r} is assigned in only one branch of the condition at line {line}: "
+                                       f"when the other is taken it has no value here (Python would raise "
+                                       f"UnboundLocalError); give it a value before the condition or in both "
+                                       f"branches")
 
     def _return_shape(self, a: Outcome, b: Outcome, node: ast.AST) -> Any:
         shapes = [structure(o.value) for o in (a, b) if "return" in o.kinds]
@@ -362,6 +378,19 @@ class ControlFlowLowering:
             self.env[n] = Const({BOOL: False, INT: 0}.get(value.kind, 0.0))
         return why
 
+    def note_not_carried(self, stmt: ast.stmt, body: list[ast.stmt], targets: set[str]) -> None:
+        """A name the loop assigns but does not carry, read in its body before
+        the body assigns it, would be a value from an earlier iteration."""
+        line = self.src.location(stmt).lineno
+        start = ast.Pass(lineno=stmt.lineno, col_offset=stmt.col_offset, end_lineno=stmt.lineno,
+                         end_col_offset=stmt.col_offset)
+        for n in dict.fromkeys(sorted(targets) + assigned_names(body)):
+            if n not in self.env:
+                self.note_unbound(n, start, (
+                    f"{n!r} may have no value here: the loop at line {line} assigns it only further on or not on "
+                    f"every path, so here it would be the value from an earlier iteration, which srcgrad cannot "
+                    f"be sure exists; give it a value before the loop"))
+
     def runs_at_least_once(self, stmt: ast.stmt, iteration: Any) -> bool | None:
         """Whether the loop's body surely runs: True, False, or None when that
         is decided only at run time."""
@@ -389,6 +418,7 @@ class ControlFlowLowering:
         targets = iteration.target_names if iteration is not None else set()
         unbound_after = self.bind_first_assignments(stmt, body, iteration, targets)
         carried = self.carried_names(body, targets)
+        self.note_not_carried(stmt, body, targets)
         kinds = {n: self.env[n].kind for n in carried}
         for _attempt in range(3):
             lowered = self._loop_body(stmt, body, iteration, carried, kinds)
@@ -397,8 +427,9 @@ class ControlFlowLowering:
                 break
             kinds = widened
         outcome = self._emit_loop(stmt, iteration, carried, kinds, lowered)
-        # the loop's reason, not that of a branch inside its body, explains these
-        self.unbound_why.update(unbound_after)
+        # after the loop, the loop's reason explains these (not a branch in its body)
+        for n, message in unbound_after.items():
+            self.note_unbound(n, stmt, message)
         return outcome
 
     def _loop_body(self, stmt: ast.stmt, body: list, iteration: Any, carried: list[str],
@@ -487,9 +518,9 @@ class ControlFlowLowering:
             line = self.src.location(stmt).lineno
             for n in _loop_names(stmt):
                 if n not in self.env:
-                    self.unbound_why[n] = (f"{n!r} is assigned only inside the loop at line {line}, which runs "
-                                           f"zero times (its sequence is empty), so it has no value here "
-                                           f"(Python raises UnboundLocalError)")
+                    self.note_unbound(n, stmt, f"{n!r} is assigned only inside the loop at line {line}, which "
+                                               f"runs zero times (its sequence is empty), so it has no value "
+                                               f"here (Python raises UnboundLocalError)")
         for item in items:
             self.assign(stmt.target, item)
             self.loop_depth += 1

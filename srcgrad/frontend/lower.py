@@ -84,7 +84,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         self.unrolling = 0       # of which unrolled (their bodies may append)
         self.stmt_start = 0      # index in self.b.eqns where the current statement began
         self.helpers: dict = {}  # (function, Reading) of each helper inlined, once, for the cache
-        self.unbound_why: dict[str, str] = {}
+        self.unbound_why: dict[str, list] = {}
 
     # --- errors --------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
 
     def global_object(self, name: str, node: ast.AST) -> Any:
         if name in self.local_names:
-            why = self.unbound_why.get(name) or (
+            why = self.why_unbound(name, node) or (
                 f"{name!r} has no value here: it is a local variable (assigned elsewhere in the function), "
                 f"and nothing before this point assigns it on every path")
             raise self.fail(why, node)

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from ..ir.core import INT, Const, Var, arrange_results
 from ..ir.inline import inline
+from ..primitives.composites import SUM_N
 from ..primitives.control import ConstTable
 from .resolve import MISSING, is_number
 
@@ -117,24 +118,43 @@ class SequenceLowering:
         return isinstance(node, ast.Name) and node.id in self.env
 
     def builtin_on_sequence(self, fn: Any, node: ast.Call) -> Any:
-        """len(...) and sum(...) of static sequences and constant tables."""
-        if node.keywords or len(node.args) != 1:
-            raise self.fail(f"{fn.__name__}() takes one sequence argument here", node)
+        """len(...) of static sequences and constant tables; sum(...) of them,
+        also of a generator expression and with a start value."""
+        is_sum = fn is builtins.sum
+        start_node = None
+        if is_sum and len(node.args) == 2 and not node.keywords:
+            start_node = node.args[1]
+        elif is_sum and len(node.args) == 1 and [k.arg for k in node.keywords] == ["start"]:
+            start_node = node.keywords[0].value
+        elif node.keywords or len(node.args) != 1:
+            raise self.fail(f"{fn.__name__}() takes one sequence argument here"
+                            + (" (and a start value)" if is_sum else ""), node)
         arg = node.args[0]
+        start = self.atom(start_node) if start_node is not None else Const(0)
         if isinstance(arg, (ast.Name, ast.Attribute)) and not self._is_local(arg):
             table = self.object_of(arg)
             if not _is_table(table):
                 raise self.fail(f"{ast.unparse(arg)!r} is not a list or tuple of numbers", arg)
-            return Const(len(table) if fn is builtins.len else sum(table))
-        seq = self.expr(arg)
+            if not is_sum:
+                return Const(len(table))
+            seq: Any = tuple(Const(v) for v in table)
+        elif is_sum:
+            seq = self.consumed_sequence(arg)
+        else:
+            seq = self.expr(arg)
         if not isinstance(seq, tuple):
             raise self.fail(f"{fn.__name__}() needs a list or tuple", arg)
-        if fn is builtins.len:
+        if not is_sum:
             return Const(len(seq))
-        total: Any = Const(0)
-        for item in seq:
-            total = self.b.add(total, self.scalar(item, arg))
-        return total
+        items = [self.scalar(item, arg) for item in seq]
+        return self.apply(SUM_N, start, *items)
+
+    def consumed_sequence(self, node: ast.expr) -> Any:
+        """The items of an argument sum/min/max consume at once: a generator
+        expression there is a comprehension (iterated once, right away)."""
+        if isinstance(node, ast.GeneratorExp):
+            return self.expr_ListComp(node)   # the same fields: elt, generators
+        return self.expr(node)
 
     def min_max(self, fn: Any, node: ast.Call) -> Any:
         """min/max of two or more numbers, or of one list or tuple: a chain of
@@ -153,7 +173,9 @@ class SequenceLowering:
                 if not _is_table(table):
                     raise self.fail(f"{ast.unparse(arg)!r} is not a list or tuple of numbers", arg)
                 return Const(fn(table))
-            items = self.expr(arg)
+            # range(...), enumerate/zip of sequences: their items, known now
+            items = tuple(self.static_items(arg, arg)) if isinstance(arg, ast.Call) \
+                else self.consumed_sequence(arg)
             if not isinstance(items, tuple):
                 raise self.fail(f"{name}() of one number: Python raises TypeError (a number is not "
                                 f"iterable); give it two or more numbers, or a list", arg)

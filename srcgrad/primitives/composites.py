@@ -6,16 +6,18 @@ callable's id (the object is kept alongside so the id cannot be reused).
 
 `math.hypot` takes any number of arguments; with three or more it is the
 variadic primitive ``hypot_n`` declared here (a chain of binary hypots would
-round differently, and the value must be Python's to the bit).
+round differently, and the value must be Python's to the bit).  ``sum_n`` is
+the builtin `sum` for the same reason.
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import math
 from typing import Any, Callable
 
-from ..ir.core import Const
-from .core import REGISTRY, Primitive, call
+from ..ir.core import BOOL, INT, REAL, Const
+from .core import REALS, REGISTRY, Primitive, call, dotted_name
 
 
 def _log(b: Any, x: Any, base: Any = None) -> Any:
@@ -65,6 +67,27 @@ HYPOT_N: Primitive = REGISTRY.add(Primitive(
     # arguments as its domain lists
     domain=((0.3, 3.0),) * 3,
     doc="math.hypot of three or more numbers (variadic)"))
+
+
+def _sum_n_emit(start: ast.expr, *items: ast.expr) -> ast.expr:
+    args: list[ast.expr] = [ast.Tuple(elts=list(items), ctx=ast.Load())]
+    if not (isinstance(start, ast.Constant) and start.value == 0 and type(start.value) is int):
+        args.append(start)
+    return ast.Call(func=dotted_name("sum"), args=args, keywords=[])     # named as max, abs... are
+
+
+def _sum_n_kind(kinds: tuple) -> str:
+    return INT if all(k in (INT, BOOL) for k in kinds) else REAL
+
+
+# `sum(items, start)`, computed by Python's own sum: since 3.12 it adds floats
+# with compensation, so a chain of `+` would not give its value to the bit.
+SUM_N: Primitive = REGISTRY.add(Primitive(
+    name="sum_n", nargs=-1, impl=lambda start, *items: builtins.sum(items, start), emit=_sum_n_emit,
+    partials=lambda b, *args_and_out: (1.0,) * (len(args_and_out) - 1),
+    sympy=lambda sp, start, *items: start + sp.Add(*items), out_kind=_sum_n_kind,
+    domain=(REALS,) * 3, doc="sum((x1, x2, ...), start), as Python's builtin sum (variadic)"))
+
 
 COMPOSITES: dict[int, tuple[Any, Callable[..., Any]]] = {
     id(fn): (fn, rule) for fn, rule in [(math.log, _log), (builtins.round, _round), (builtins.pow, _pow),
