@@ -181,10 +181,11 @@ def generated_filename(module: GeneratedModule, origin: str) -> str:
     different generated functions never share a name, and the same text
     always gets the same one."""
     digest = hashlib.sha256(module.source.encode("utf-8")).hexdigest()[:10]
-    where = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in origin)
+    where = "".join(c if c.isprintable() and c not in _NOT_IN_FILE_NAMES else "_" for c in origin)[-80:]
     return os.path.join(_cache_folder(), f"{module.name}@{where}-{digest}.py")
 
 
+_NOT_IN_FILE_NAMES = '/\\<>"|?*' + (":" if os.name == "nt" else "")
 _FOLDER: list[str] = []
 
 

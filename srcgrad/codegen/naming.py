@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,7 @@ def _clean(text: str) -> str:
     become ``_`` (so ``θ`` stays ``θ``), leading and trailing underscores go
     (they belong to the user's parameters, whose names are kept as they are,
     and to srcgrad's own module-level aliases)."""
+    text = unicodedata.normalize("NFKC", text)      # as Python reads identifiers
     chars = [c if ("a" + c).isidentifier() else "_" for c in text]
     text = "".join(chars).strip("_") or "t"
     return "_" + text if not text.isidentifier() else text
