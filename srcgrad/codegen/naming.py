@@ -31,6 +31,8 @@ from typing import Any
 from ..ir.core import Var
 
 _BUILTINS = frozenset(dir(builtins))
+# names the module's namespace holds before its code runs (see emit.compile_module)
+_MODULE_DUNDERS = frozenset({"__name__", "__loader__", "__file__", "__builtins__", "__doc__", "__spec__"})
 
 
 def cotangent_hint(var: Var) -> str:
@@ -173,7 +175,7 @@ class ModuleNames:
         bound_inside = _bound_names(function)
         used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} | bound_inside | {function.name}
         used |= {e.name for e in self._entities}
-        held: set[str] = {function.name} | bound_inside
+        held: set[str] = {function.name} | bound_inside | _MODULE_DUNDERS
         aliases = Namer(used)
         imports: list[tuple[str, str]] = []
         bindings: dict[str, Any] = {}
@@ -198,7 +200,8 @@ def _bound_names(function: ast.FunctionDef) -> set[str]:
     args = function.args
     names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    names |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    names |= {n.id for n in ast.walk(function)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
     return names
 
 
