@@ -381,3 +381,15 @@ def test_uncaught_error_shows_the_generated_line(tmp_path, python):
     frame = next(line for line in result.stderr.splitlines() if "grad_f@" in line)
     after = result.stderr.split(frame, 1)[1].splitlines()[1]
     assert "/ sqrt_x" in after, result.stderr
+
+
+def test_function_names_that_are_not_identifiers(tmp_path):
+    module = load_module(tmp_path, '''
+        import math
+        def f(x):
+            return math.sin(x) * x
+        f.__name__ = 'f"""+ 1 +"""'
+    ''')
+    df = srcgrad.grad(module.f)
+    assert df.__code__.co_name.isidentifier()
+    assert_gradient(module.f, [0.4])

@@ -52,7 +52,9 @@ def temporary_name(prim_name: str, arg_names: list[str | None]) -> str:
 
 
 def transformed_name(kind: str, name: str) -> str:
-    return f"{kind}_{name}"
+    """``grad_f``; a name that is not an identifier (``<lambda>``, a
+    ``__name__`` set by hand) is cleaned first: it becomes a ``def``."""
+    return f"{kind}_{name if name.isidentifier() else _clean(name)}"
 
 
 def _clean(text: str) -> str:
