@@ -21,6 +21,7 @@ nothing depends on it but that display).
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import linecache
 import os
@@ -55,7 +56,7 @@ def emit_module(fn: Function, docstring: str | None = None) -> GeneratedModule:
         for module, bound in imports]
     tree = ast.Module(body=import_nodes + [node], type_ignores=[])
     source = _with_comments(astor.to_source(tree), ctx.comments)
-    check_text(source, _without_comments(tree, len(ctx.comments)))
+    check_text(source, _without_comments(tree))
     return GeneratedModule(fn.name, source, bindings, tuple(module for module, _ in imports))
 
 
@@ -106,7 +107,7 @@ def _with_comments(text: str, comments: list[str]) -> str:
     return "".join(lines)
 
 
-def _without_comments(tree: ast.Module, count: int) -> ast.Module:
+def _without_comments(tree: ast.Module) -> ast.Module:
     """A copy of `tree` without its comment markers: what the text must mean."""
     class Strip(ast.NodeTransformer):
         def generic_visit(self, node: ast.AST) -> ast.AST:
@@ -116,7 +117,6 @@ def _without_comments(tree: ast.Module, count: int) -> ast.Module:
                 if isinstance(stmts, list):
                     setattr(node, field, [s for s in stmts if _is_marker(s) is None])
             return node
-    import copy
     return Strip().visit(copy.deepcopy(tree))
 
 
@@ -181,10 +181,11 @@ def generated_filename(module: GeneratedModule, origin: str) -> str:
     different generated functions never share a name, and the same text
     always gets the same one."""
     digest = hashlib.sha256(module.source.encode("utf-8")).hexdigest()[:10]
-    where = "".join(c if c.isprintable() and c not in "/\\" else "_" for c in origin)
+    where = "".join(c if c.isprintable() and c not in _NOT_IN_FILE_NAMES else "_" for c in origin)[-80:]
     return os.path.join(_cache_folder(), f"{module.name}@{where}-{digest}.py")
 
 
+_NOT_IN_FILE_NAMES = '/\\<>"|?*' + (":" if os.name == "nt" else "")
 _FOLDER: list[str] = []
 
 
@@ -197,7 +198,8 @@ def _cache_folder() -> str:
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)
             info = os.lstat(folder)
-            if not os.path.isdir(folder) or os.path.islink(folder) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            foreign = hasattr(os, "getuid") and info.st_uid != os.getuid()
+            if os.path.islink(folder) or not os.path.isdir(folder) or foreign:   # not ours: do not write there
                 folder = "srcgrad-generated"
         except OSError:
             folder = "srcgrad-generated"

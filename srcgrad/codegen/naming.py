@@ -24,12 +24,15 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from ..ir.core import Var
 
 _BUILTINS = frozenset(dir(builtins))
+# names the module's namespace holds before its code runs (see emit.compile_module)
+_MODULE_DUNDERS = frozenset({"__name__", "__loader__", "__file__", "__builtins__", "__doc__", "__spec__"})
 
 
 def cotangent_hint(var: Var) -> str:
@@ -49,7 +52,9 @@ def temporary_name(prim_name: str, arg_names: list[str | None]) -> str:
 
 
 def transformed_name(kind: str, name: str) -> str:
-    return f"{kind}_{name}"
+    """``grad_f``; a name that is not an identifier (``<lambda>``, a
+    ``__name__`` set by hand) is cleaned first: it becomes a ``def``."""
+    return f"{kind}_{name if name.isidentifier() else _clean(name)}"
 
 
 def _clean(text: str) -> str:
@@ -57,6 +62,7 @@ def _clean(text: str) -> str:
     become ``_`` (so ``θ`` stays ``θ``), leading and trailing underscores go
     (they belong to the user's parameters, whose names are kept as they are,
     and to srcgrad's own module-level aliases)."""
+    text = unicodedata.normalize("NFKC", text)      # as Python reads identifiers
     chars = [c if ("a" + c).isidentifier() else "_" for c in text]
     text = "".join(chars).strip("_") or "t"
     return "_" + text if not text.isidentifier() else text
@@ -171,7 +177,7 @@ class ModuleNames:
         bound_inside = _bound_names(function)
         used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} | bound_inside | {function.name}
         used |= {e.name for e in self._entities}
-        held: set[str] = {function.name} | bound_inside
+        held: set[str] = {function.name} | bound_inside | _MODULE_DUNDERS
         aliases = Namer(used)
         imports: list[tuple[str, str]] = []
         bindings: dict[str, Any] = {}
@@ -196,7 +202,8 @@ def _bound_names(function: ast.FunctionDef) -> set[str]:
     args = function.args
     names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
     names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    names |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    names |= {n.id for n in ast.walk(function)
+              if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
     return names
 
 
