@@ -6,7 +6,8 @@ nothing, so it must never pass for "proved": `branch_sides` lists every side
 of every ``if`` (``cond``) in the primal and the derivative IR, `reached`
 those the traced paths took, and `search` looks for points reaching the rest
 (both signs, magnitudes from 1e-3 to 1e6, one coordinate at a time and all
-together).  What stays unreached is reported as not checked — except the side
+together; at most `SEARCH_TRIES` points or `SEARCH_SECONDS`).  What stays
+unreached is reported as not checked — except the side
 of an equality test (``x == 0``) reached only on a set of measure zero,
 which is reported as such, as for kinks.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from typing import Any, Callable, Iterable, Sequence
 
 from ..ir.core import Function, Region, Var
@@ -21,6 +23,7 @@ from ..primitives.core import Choices, Domain
 
 BRANCH = "cond"
 SEARCH_TRIES = 300           # candidate points tried at most
+SEARCH_SECONDS = 2.0         # ... and for at most this long (a slow function)
 MAGNITUDES = (-3.0, 6.0)     # log10 range of the magnitudes tried
 WHOLE = 25                   # largest whole number tried
 
@@ -68,7 +71,8 @@ def search(new_sides: Callable[[tuple], set[Side]], missing: set[Side], start: S
     found: list[tuple] = []
     tries = 0
     base = list(start) or [tuple(_wide(rng, d, w) for d, w in zip(domains, whole))]
-    while missing and tries < SEARCH_TRIES:
+    stop = time.monotonic() + SEARCH_SECONDS
+    while missing and tries < SEARCH_TRIES and time.monotonic() < stop:
         tries += 1
         point = list(rng.choice(base))
         moving = [k for k, d in enumerate(domains) if not isinstance(d, Choices)]
