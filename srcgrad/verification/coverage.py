@@ -89,6 +89,37 @@ def search(new_sides: Callable[[tuple], set[Side]], missing: set[Side], start: S
     return found, tries
 
 
+def wide_points(defined: Callable[[tuple], bool], n: int, domains: Sequence[Domain],
+                whole: Sequence[bool], seed: int) -> list[tuple]:
+    """Points of both signs at `n` magnitudes spread from 1e-2 to 1e5 (each
+    argument its own sign and a jittered magnitude), where `defined` holds:
+    a derivative wrong only far from the primitives' sampling domains (a
+    rule wrong for x > 5 through a kink rather than a branch) is compared
+    there.  Up to ``2 * n`` points."""
+    rng = random.Random(seed + 2)
+    found: list[tuple] = []
+    for level in range(n):
+        exponent = -2.0 + 7.0 * level / max(n - 1, 1)
+        for sign in (1.0, -1.0):
+            for _ in range(10):         # a few tries for a point where the function is defined
+                point = tuple(_scaled(rng, d, w, sign if k % 2 == 0 else rng.choice((-1.0, 1.0)), exponent)
+                              for k, (d, w) in enumerate(zip(domains, whole)))
+                if defined(point):
+                    found.append(point)
+                    break
+    return found
+
+
+def _scaled(rng: random.Random, domain: Domain, whole: bool, sign: float, exponent: float) -> Any:
+    if isinstance(domain, Choices):
+        return rng.choice(domain.values)
+    if whole:
+        return _wide(rng, domain, whole)
+    value = sign * 10 ** (exponent + rng.uniform(-0.5, 0.5))
+    lo, hi = domain
+    return abs(value) if lo >= 0 else (-abs(value) if hi <= 0 else value)
+
+
 def _wide(rng: random.Random, domain: Domain, whole: bool) -> Any:
     """A value of either sign and any magnitude, inside `domain`'s bounds
     where it has a finite one (the function's own domain still decides)."""
@@ -101,6 +132,8 @@ def _wide(rng: random.Random, domain: Domain, whole: bool) -> Any:
         value = rng.choice((-1.0, 1.0)) * 10 ** rng.uniform(*MAGNITUDES)
         if lo >= 0:
             value = abs(value)
+        elif hi <= 0:
+            value = -abs(value)
     if whole:       # a loop bound, an index: small, or the path is too long to follow
         return rng.randint(max(0, math.ceil(lo)) if lo >= 0 else -WHOLE, WHOLE)
     return value

@@ -29,11 +29,12 @@ import sympy
 
 from ..errors import SrcGradError
 from ..ir.core import INT, Function
+from ..primitives.core import REALS
 from ..ir.interpret import MissingTraceHook, PathTooLong, trace
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
 from .cases import Case, Derivative, cases, derivative_ir
-from .coverage import Side, branch_sides, describe, reached, search
+from .coverage import Side, branch_sides, describe, reached, search, wide_points
 from .numeric import RTOL, Comparison, Evaluator, ProgramEvaluator, merge
 from .oracle import Oracle, OracleResult
 from .prove import Proof, prove_zero
@@ -53,8 +54,9 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     srcgrad's reading of `fun`.  ``time_budget`` (seconds) bounds the proofs
     of all arguments together; where none finishes, both sides are compared
     at `points` random points (drawn with `seed` from the primitives'
-    domains, or the argument tuples given in `at`, plus points found to
-    reach every branch) at 50 digits, with relative tolerance `rtol`.
+    domains, plus as many of both signs at magnitudes from 1e-2 to 1e5, or the argument
+    tuples given in `at`; plus points found to reach every branch) at 50
+    digits, with relative tolerance `rtol`.
 
     Against what runs: `gradient` (default: what ``grad(fun, argnums)``
     returns; with `registry`, code generated from the derivative IR checked)
@@ -78,6 +80,10 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     else:   # no point at all: perhaps an argument not differentiated is a loop bound
         sample = (sample_points(primal, points, seed)
                   or sample_points(primal, points, seed, integers=set(range(len(symbols))) - set(indices)))
+        whole = [p.kind == INT or any(type(point[k]) is int for point in sample)
+                 for k, p in enumerate(primal.params)]
+        sample += wide_points(lambda point: defined_at(primal, point), max(2, points // 2),
+                              [d if d is not None else REALS for d in domains], whole, seed)
     todo = [i for i in indices if i not in deriv.failures]
     checks: list[CaseCheck] = []
     trouble = ""
@@ -124,7 +130,7 @@ def _reach_every_branch(primal: Function, derivative: Function, found: list[Case
         whole = [p.kind == INT or any(type(point[k]) is int for point in sample)
                  for k, p in enumerate(primal.params)]
         extra, tried = search(lambda point: _sides_at(primal, derivative, point), missing, sample,
-                              [d if d is not None else (-3.0, 3.0) for d in domains], whole, seed)
+                              [d if d is not None else REALS for d in domains], whole, seed)
         if extra:
             more, _ = cases(primal, derivative, sample + extra)
             found = more or found
