@@ -314,3 +314,29 @@ def test_verify_exit_status(tmp_path, name, status):
     code, out, err = run_cli("verify", f"{path}:{name}")
     assert code == status, out + err
     assert ("not checked" in out) == (status == 3)
+
+
+# --- a rule wrong only far away, through a kink instead of a branch --------------------------------
+
+@srcgrad.primitive
+def quartic(x):
+    return x ** 4
+
+
+@quartic.derivative
+def _(x):
+    return 4.0 * x ** 3 + max(0.0, x - 5.0)     # wrong for x > 5 only, with no `if` to find
+
+
+def uses_quartic(x):
+    return quartic(x) * 0.5
+
+
+def test_a_rule_wrong_only_far_from_the_sampling_domain_is_compared_there():
+    report = srcgrad.verify(uses_quartic, time_budget=0.5)     # no proof: the numbers decide
+    result = report["x"]
+    assert result.status == MISMATCH, str(report)
+    x = result.counterexample["at"]["x"]
+    assert x > 5.0
+    reference = result.counterexample.get("sympy", result.counterexample.get("finite differences of f"))
+    assert reference == pytest.approx(2.0 * x ** 3, rel=1e-6)          # by hand: d(x^4 / 2)/dx
