@@ -18,14 +18,14 @@ import random
 import time
 from typing import Any, Callable, Iterable, Sequence
 
-from ..ir.core import Function, Region, Var
+from ..ir.core import Const, Function, Region
 from ..primitives.core import Choices, Domain
 
 BRANCH = "cond"
 SEARCH_TRIES = 300           # candidate points tried at most
 SEARCH_SECONDS = 2.0         # ... and for at most this long (a slow function)
 MAGNITUDES = (-3.0, 6.0)     # log10 range of the magnitudes tried
-WHOLE = 25                   # largest whole number tried
+WHOLE = 10                   # largest whole number tried (a loop bound: long paths are slow)
 
 Side = tuple[str, bool]      # ("cond@12", True)
 
@@ -44,7 +44,9 @@ def _collect(region: Region, sides: dict[Side, bool]) -> None:
     for eqn in region.eqns:
         if eqn.prim.name == BRANCH:
             where = f"{BRANCH}@{eqn.loc.lineno if eqn.loc is not None else '?'}"
-            test = made_by.get(eqn.args[0]) if isinstance(eqn.args[0], Var) else None
+            if isinstance(eqn.args[0], Const):
+                continue        # a constant condition: the other side is dead code, no path at all
+            test = made_by.get(eqn.args[0])
             rare = {"eq": True, "ne": False}.get(test.prim.name) if test is not None else None
             for side in (True, False):
                 key = (where, side)

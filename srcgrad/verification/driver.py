@@ -140,12 +140,12 @@ def _reach_every_branch(primal: Function, derivative: Function, found: list[Case
 
 
 def _sides_at(primal: Function, derivative: Function, point: tuple) -> set[Side]:
-    if not defined_at(primal, point):
-        return set()
+    """The branch sides `point` takes (none where the function is undefined there)."""
     try:
-        return reached(trace(primal, point, PATH_LIMIT).decisions + trace(derivative, point, PATH_LIMIT).decisions)
+        sides = reached(trace(primal, point, PATH_LIMIT).decisions + trace(derivative, point, PATH_LIMIT).decisions)
     except (MissingTraceHook, ArithmeticError, ValueError, TypeError, IndexError, PathTooLong):
         return set()
+    return sides if defined_at(primal, point) else set()
 
 
 def _oracle(fun: Any, deriv: Derivative, registry: Any, gradient: Any,
