@@ -212,6 +212,9 @@ class CaseCheck:
                 why = "; ".join(translator.opaque.values()) or "sympy cannot differentiate it"
                 self.unchecked[i] = f"sympy leaves the derivative unevaluated ({why})"
 
+    def identical(self, i: int) -> bool:
+        return self.reference[i] == self.generated[i]
+
     def proof_job(self, i: int) -> Any:
         difference = self.reference[i] - self.generated[i]
         assume = {s: version for s, (version, _) in self.signs.items()}
@@ -238,9 +241,11 @@ def _check(checks: list[CaseCheck], indices: Sequence[int], seconds: float, rtol
     the remaining points for what was not proved."""
     keys = {c: [i for i in indices if i not in check.unchecked] for c, check in enumerate(checks)}
     screened = _compare(checks, keys, evaluator, rtol, slice(0, SCREEN))
-    workers = Workers({(c, i): checks[c].proof_job(i) for c in keys for i in keys[c]
-                       if checks[c].symbolic and not screened[(c, i)].mismatch}, seconds)
-    outcomes = workers.collect()
+    todo = [(c, i) for c in keys for i in keys[c] if checks[c].symbolic and not screened[(c, i)].mismatch]
+    # sides built equal need no worker, nor any time budget
+    same = {key: Outcome(Proof("identical"), finished=True) for key in todo if checks[key[0]].identical(key[1])}
+    workers = Workers({key: checks[key[0]].proof_job(key[1]) for key in todo if key not in same}, seconds)
+    outcomes = {**workers.collect(), **same}
     unproved = {c: [i for i in keys[c] if not isinstance(outcomes.get((c, i), Outcome()).result, Proof)
                     and not screened[(c, i)].mismatch] for c in keys}
     rest = _compare(checks, unproved, evaluator, rtol, slice(SCREEN, None))
