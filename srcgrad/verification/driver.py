@@ -75,15 +75,7 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     domains = param_domains(primal)
     symbols = [symbol(n, param_kind(p, d)) for n, p, d in zip(primal.param_names, primal.params, domains)]
     signs = {s: found for s, d in zip(symbols, domains) if (found := signed(s, d)) is not None}
-    if at is not None:
-        sample = [tuple(p) for p in at]
-    else:   # no point at all: perhaps an argument not differentiated is a loop bound
-        sample = (sample_points(primal, points, seed)
-                  or sample_points(primal, points, seed, integers=set(range(len(symbols))) - set(indices)))
-        whole = [p.kind == INT or any(type(point[k]) is int for point in sample)
-                 for k, p in enumerate(primal.params)]
-        sample += wide_points(lambda point: defined_at(primal, point), max(2, points // 2),
-                              [d if d is not None else REALS for d in domains], whole, seed)
+    sample = [tuple(p) for p in at] if at is not None else _sample(primal, indices, domains, points, seed)
     todo = [i for i in indices if i not in deriv.failures]
     checks: list[CaseCheck] = []
     trouble = ""
@@ -110,6 +102,25 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     return VerificationReport(primal.name, tuple(results), readings, time.perf_counter() - start)
 
 
+def _sample(primal: Function, indices: Sequence[int], domains: Sequence[Any], points: int,
+            seed: int) -> list[tuple]:
+    """`points` points from the primitives' domains, and points of both signs
+    and many magnitudes beside them."""
+    sample = (sample_points(primal, points, seed)   # none: perhaps an argument not differentiated is a loop bound
+              or sample_points(primal, points, seed, integers=set(range(len(primal.params))) - set(indices)))
+    return sample + wide_points(lambda point: defined_at(primal, point), max(2, points // 2),
+                                _bounded(domains), _whole(primal, sample), seed)
+
+
+def _whole(primal: Function, sample: Sequence[tuple]) -> list[bool]:
+    """Which parameters take whole numbers (int parameters, loop bounds)."""
+    return [p.kind == INT or any(type(point[k]) is int for point in sample) for k, p in enumerate(primal.params)]
+
+
+def _bounded(domains: Sequence[Any]) -> list[Any]:
+    return [d if d is not None else REALS for d in domains]
+
+
 class Coverage:
     """The branch sides no sample point reached (after the search), and the
     measure-zero ones among them (sides of an equality test)."""
@@ -127,10 +138,8 @@ def _reach_every_branch(primal: Function, derivative: Function, found: list[Case
     missing = {s for s in sides if s not in seen}
     tried = 0
     if missing:
-        whole = [p.kind == INT or any(type(point[k]) is int for point in sample)
-                 for k, p in enumerate(primal.params)]
         extra, tried = search(lambda point: _sides_at(primal, derivative, point), missing, sample,
-                              [d if d is not None else REALS for d in domains], whole, seed)
+                              _bounded(domains), _whole(primal, sample), seed)
         if extra:
             more, _ = cases(primal, derivative, sample + extra)
             found = more or found
@@ -268,12 +277,12 @@ def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds
     """One argument's result: each path judged (`_path`), then combined with
     the branch sides no point reached."""
     labelled = any(c.case.label for c in checks)
-    paths = tuple(_path(check, i, verdicts.get((c, i)), runs.get(c, {}).get(i), no_oracle, seconds)
+    paths = tuple(_path(check, i, verdicts.get((c, i)), runs.get(c, {}).get(i), seconds)
                   for c, check in enumerate(checks))
     result = ArgumentResult(name, i, PROVED, paths=len(checks) if labelled else 0, path_results=paths,
                             references=tuple((c.case.label, c.reference[i]) for c in checks if i in c.reference),
                             unreached=coverage.unreached, measure_zero=coverage.measure_zero,
-                            searched=coverage.tried)
+                            searched=coverage.tried, not_run=no_oracle)
     outcomes = [(check, *verdicts[(c, i)]) for c, check in enumerate(checks) if (c, i) in verdicts]
     result.points = sum(comparison.points for _, comparison, _ in outcomes)
     errors = [comparison.max_rel_error for _, comparison, _ in outcomes if comparison.informative]
@@ -304,7 +313,7 @@ def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds
 
 
 def _path(check: CaseCheck, i: int, verdict: tuple[Comparison, Outcome] | None, run: OracleResult | None,
-          no_oracle: str, seconds: float) -> PathResult:
+          seconds: float) -> PathResult:
     """One path's verdict for argument `i`: the symbolic side (proof, or
     50-digit comparison) and the run of the generated gradient against `f`."""
     label = check.case.label
