@@ -8,6 +8,7 @@ monkeypatching or planted rules, so these tests do not depend on their fixes.
 """
 from __future__ import annotations
 
+import functools
 import math
 import sys
 
@@ -362,3 +363,31 @@ def test_verify_never_reports_a_mismatch_for_a_right_gradient(program):
     report = srcgrad.verify(program.function, argnums=tuple(range(len(program.symbols))),
                             time_budget=0.5, points=4)
     assert report.status != "mismatch", str(report)
+
+
+# --- a wrapper that changes the result: never certified ----------------------------------------------
+
+def doubling(fn):
+    @functools.wraps(fn)
+    def wrapper(*args):
+        return 2.0 * fn(*args)
+    return wrapper
+
+
+@doubling
+def doubled_square(x):
+    return x * x
+
+
+def test_a_wrapper_that_changes_the_result_is_refused_or_a_mismatch():
+    """srcgrad may refuse the wrapper (it cannot read it) or misread it as
+    the function it wraps; verify, running the wrapper itself, must then
+    find the gradient wrong (2x where Python's function has slope 4x)."""
+    try:
+        report = srcgrad.verify(doubled_square)
+    except srcgrad.SrcGradError:
+        return
+    result = report["x"]
+    assert result.status == MISMATCH, str(report)
+    x = result.counterexample["at"]["x"]
+    assert result.counterexample["finite differences of f"] == pytest.approx(4.0 * x, rel=1e-6)
