@@ -391,3 +391,27 @@ def test_a_wrapper_that_changes_the_result_is_refused_or_a_mismatch():
     assert result.status == MISMATCH, str(report)
     x = result.counterexample["at"]["x"]
     assert result.counterexample["finite differences of f"] == pytest.approx(4.0 * x, rel=1e-6)
+
+
+def inner(x):
+    return math.sin(x) * x
+
+
+d_inner = srcgrad.grad(inner)
+
+
+def penalty(x):
+    return 2.0 * d_inner(x)            # a gradient used inside a differentiated function
+
+
+def test_verify_judges_a_transform_inside_a_function_as_it_really_is():
+    """Whatever srcgrad makes of `penalty`, verify's verdict must match the
+    truth: d/dx 2 (sin x + x cos x) = 2 (2 cos x - x sin x), by hand."""
+    try:
+        gradient = srcgrad.grad(penalty)
+    except srcgrad.SrcGradError:
+        return
+    report = srcgrad.verify(penalty, gradient=gradient)
+    xs = (0.3, 1.1, -0.7)
+    right = all(gradient(x) == pytest.approx(2 * (2 * math.cos(x) - x * math.sin(x)), rel=1e-9) for x in xs)
+    assert (report.ok if right else report.status == MISMATCH), str(report)
