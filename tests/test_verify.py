@@ -186,7 +186,8 @@ def test_without_time_for_a_proof_the_report_is_numeric():
     report = srcgrad.verify(f30, argnums=(0, 3), time_budget=0.0, points=5)
     for result in report:
         assert result.status == NUMERIC, str(report)
-        assert result.points == 5 and result.max_rel_error < 1e-12
+        # the 5 points asked for, and wider ones (any sign and magnitude) beside them
+        assert result.points >= 5 and result.max_rel_error < 1e-12
     assert report.ok and "agrees numerically" in str(report)
 
 
@@ -307,7 +308,7 @@ def test_a_path_too_large_for_sympy_is_compared_with_a_numerical_derivative():
     report = srcgrad.verify(iterated, points=3)
     result = report["x"]
     assert result.status == NUMERIC and "too large for sympy" in result.reason, str(report)
-    assert result.points == 3 and result.max_rel_error < 1e-15
+    assert result.points >= 3 and result.max_rel_error < 1e-15
     registry = _registry_with("sin", lambda b, x, out: (b.neg(b.cos(x)),))
     assert srcgrad.verify(iterated, points=3, registry=registry)["x"].status == MISMATCH
 

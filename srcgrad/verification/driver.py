@@ -29,11 +29,12 @@ import sympy
 
 from ..errors import SrcGradError
 from ..ir.core import INT, Function
+from ..primitives.core import REALS
 from ..ir.interpret import MissingTraceHook, PathTooLong, trace
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
 from .cases import Case, Derivative, cases, derivative_ir
-from .coverage import Side, branch_sides, describe, reached, search
+from .coverage import Side, branch_sides, describe, reached, search, wide_points
 from .numeric import RTOL, Comparison, Evaluator, ProgramEvaluator, merge
 from .oracle import Oracle, OracleResult
 from .prove import Proof, prove_zero
@@ -53,8 +54,9 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     srcgrad's reading of `fun`.  ``time_budget`` (seconds) bounds the proofs
     of all arguments together; where none finishes, both sides are compared
     at `points` random points (drawn with `seed` from the primitives'
-    domains, or the argument tuples given in `at`, plus points found to
-    reach every branch) at 50 digits, with relative tolerance `rtol`.
+    domains, plus as many of both signs at magnitudes from 1e-2 to 1e5, or the argument
+    tuples given in `at`; plus points found to reach every branch) at 50
+    digits, with relative tolerance `rtol`.
 
     Against what runs: `gradient` (default: what ``grad(fun, argnums)``
     returns; with `registry`, code generated from the derivative IR checked)
@@ -73,11 +75,7 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     domains = param_domains(primal)
     symbols = [symbol(n, param_kind(p, d)) for n, p, d in zip(primal.param_names, primal.params, domains)]
     signs = {s: found for s, d in zip(symbols, domains) if (found := signed(s, d)) is not None}
-    if at is not None:
-        sample = [tuple(p) for p in at]
-    else:   # no point at all: perhaps an argument not differentiated is a loop bound
-        sample = (sample_points(primal, points, seed)
-                  or sample_points(primal, points, seed, integers=set(range(len(symbols))) - set(indices)))
+    sample = [tuple(p) for p in at] if at is not None else _sample(primal, indices, domains, points, seed)
     todo = [i for i in indices if i not in deriv.failures]
     checks: list[CaseCheck] = []
     trouble = ""
@@ -104,6 +102,25 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
     return VerificationReport(primal.name, tuple(results), readings, time.perf_counter() - start)
 
 
+def _sample(primal: Function, indices: Sequence[int], domains: Sequence[Any], points: int,
+            seed: int) -> list[tuple]:
+    """`points` points from the primitives' domains, and points of both signs
+    and many magnitudes beside them."""
+    sample = (sample_points(primal, points, seed)   # none: perhaps an argument not differentiated is a loop bound
+              or sample_points(primal, points, seed, integers=set(range(len(primal.params))) - set(indices)))
+    return sample + wide_points(lambda point: defined_at(primal, point), max(2, points // 2),
+                                _bounded(domains), _whole(primal, sample), seed)
+
+
+def _whole(primal: Function, sample: Sequence[tuple]) -> list[bool]:
+    """Which parameters take whole numbers (int parameters, loop bounds)."""
+    return [p.kind == INT or any(type(point[k]) is int for point in sample) for k, p in enumerate(primal.params)]
+
+
+def _bounded(domains: Sequence[Any]) -> list[Any]:
+    return [d if d is not None else REALS for d in domains]
+
+
 class Coverage:
     """The branch sides no sample point reached (after the search), and the
     measure-zero ones among them (sides of an equality test)."""
@@ -121,10 +138,8 @@ def _reach_every_branch(primal: Function, derivative: Function, found: list[Case
     missing = {s for s in sides if s not in seen}
     tried = 0
     if missing:
-        whole = [p.kind == INT or any(type(point[k]) is int for point in sample)
-                 for k, p in enumerate(primal.params)]
         extra, tried = search(lambda point: _sides_at(primal, derivative, point), missing, sample,
-                              [d if d is not None else (-3.0, 3.0) for d in domains], whole, seed)
+                              _bounded(domains), _whole(primal, sample), seed)
         if extra:
             more, _ = cases(primal, derivative, sample + extra)
             found = more or found
@@ -134,12 +149,12 @@ def _reach_every_branch(primal: Function, derivative: Function, found: list[Case
 
 
 def _sides_at(primal: Function, derivative: Function, point: tuple) -> set[Side]:
-    if not defined_at(primal, point):
-        return set()
+    """The branch sides `point` takes (none where the function is undefined there)."""
     try:
-        return reached(trace(primal, point, PATH_LIMIT).decisions + trace(derivative, point, PATH_LIMIT).decisions)
+        sides = reached(trace(primal, point, PATH_LIMIT).decisions + trace(derivative, point, PATH_LIMIT).decisions)
     except (MissingTraceHook, ArithmeticError, ValueError, TypeError, IndexError, PathTooLong):
         return set()
+    return sides if defined_at(primal, point) else set()
 
 
 def _oracle(fun: Any, deriv: Derivative, registry: Any, gradient: Any,
@@ -206,6 +221,9 @@ class CaseCheck:
                 why = "; ".join(translator.opaque.values()) or "sympy cannot differentiate it"
                 self.unchecked[i] = f"sympy leaves the derivative unevaluated ({why})"
 
+    def identical(self, i: int) -> bool:
+        return self.reference[i] == self.generated[i]
+
     def proof_job(self, i: int) -> Any:
         difference = self.reference[i] - self.generated[i]
         assume = {s: version for s, (version, _) in self.signs.items()}
@@ -232,9 +250,11 @@ def _check(checks: list[CaseCheck], indices: Sequence[int], seconds: float, rtol
     the remaining points for what was not proved."""
     keys = {c: [i for i in indices if i not in check.unchecked] for c, check in enumerate(checks)}
     screened = _compare(checks, keys, evaluator, rtol, slice(0, SCREEN))
-    workers = Workers({(c, i): checks[c].proof_job(i) for c in keys for i in keys[c]
-                       if checks[c].symbolic and not screened[(c, i)].mismatch}, seconds)
-    outcomes = workers.collect()
+    todo = [(c, i) for c in keys for i in keys[c] if checks[c].symbolic and not screened[(c, i)].mismatch]
+    # sides built equal need no worker, nor any time budget
+    same = {key: Outcome(Proof("identical"), finished=True) for key in todo if checks[key[0]].identical(key[1])}
+    workers = Workers({key: checks[key[0]].proof_job(key[1]) for key in todo if key not in same}, seconds)
+    outcomes = {**workers.collect(), **same}
     unproved = {c: [i for i in keys[c] if not isinstance(outcomes.get((c, i), Outcome()).result, Proof)
                     and not screened[(c, i)].mismatch] for c in keys}
     rest = _compare(checks, unproved, evaluator, rtol, slice(SCREEN, None))
@@ -257,12 +277,12 @@ def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds
     """One argument's result: each path judged (`_path`), then combined with
     the branch sides no point reached."""
     labelled = any(c.case.label for c in checks)
-    paths = tuple(_path(check, i, verdicts.get((c, i)), runs.get(c, {}).get(i), no_oracle, seconds)
+    paths = tuple(_path(check, i, verdicts.get((c, i)), runs.get(c, {}).get(i), seconds)
                   for c, check in enumerate(checks))
     result = ArgumentResult(name, i, PROVED, paths=len(checks) if labelled else 0, path_results=paths,
                             references=tuple((c.case.label, c.reference[i]) for c in checks if i in c.reference),
                             unreached=coverage.unreached, measure_zero=coverage.measure_zero,
-                            searched=coverage.tried)
+                            searched=coverage.tried, not_run=no_oracle)
     outcomes = [(check, *verdicts[(c, i)]) for c, check in enumerate(checks) if (c, i) in verdicts]
     result.points = sum(comparison.points for _, comparison, _ in outcomes)
     errors = [comparison.max_rel_error for _, comparison, _ in outcomes if comparison.informative]
@@ -293,7 +313,7 @@ def _verdict(name: str, i: int, checks: list[CaseCheck], verdicts: dict, seconds
 
 
 def _path(check: CaseCheck, i: int, verdict: tuple[Comparison, Outcome] | None, run: OracleResult | None,
-          no_oracle: str, seconds: float) -> PathResult:
+          seconds: float) -> PathResult:
     """One path's verdict for argument `i`: the symbolic side (proof, or
     50-digit comparison) and the run of the generated gradient against `f`."""
     label = check.case.label

@@ -119,7 +119,7 @@ class ProgramEvaluator:
                 env.update((o, _number(v, digits, self.functions)) for o, v in zip(eqn.outs, outs))
             return tuple(_finite(evaluate(self.translator.atom(env, r), {}, self.functions, {}))
                          for r in fn.body.results)
-        except (ArithmeticError, ValueError, TypeError):
+        except (ArithmeticError, ValueError, TypeError, AttributeError):
             return None
 
     def partial(self, fn: Any, point: Sequence[Any], i: int) -> tuple[Any, Any]:

@@ -78,6 +78,7 @@ class ArgumentResult:
     searched: int = 0            # points tried to reach unreached branch sides
     compared: int = 0            # points where the generated gradient agreed with f's finite differences
     flat: int = 0                # points where both were zero (no evidence)
+    not_run: str = ""            # why the generated gradient was not run against f, if it was not
 
     @property
     def ok(self) -> bool:
@@ -119,6 +120,8 @@ class ArgumentResult:
         return f" on {self.paths} path(s)" if found == self.paths else f" on {self.paths} of {found}+ path(s)"
 
     def _ran(self) -> str:
+        if self.not_run:
+            return f"; the generated gradient was not run against f ({self.not_run})"
         if not self.compared and not self.flat:
             return ""
         flat = (f" ({self.flat} more where the partial cannot be told from zero: flat, no evidence)"
