@@ -118,23 +118,32 @@ def _add(b, x, y, defs):
         # x + (-0.0) == x exactly; x + 0.0 is 0.0 at x == -0.0
         if _const(k, 0) and (b.role or _negative_zero(k) or (_int(z) and _int(k))):
             return _identity(b, z, k, defs)
-    if (n := _def(defs, y, "neg")) is not None:
+    if (n := _def(defs, y, "neg")) is not None and _signed(b, defs, n.args[0]):
         return b.sub(x, n.args[0])                    # x + (-z) -> x - z
-    if (n := _def(defs, x, "neg")) is not None:
+    if (n := _def(defs, x, "neg")) is not None and _signed(b, defs, n.args[0]):
         return b.sub(y, n.args[0])                    # (-z) + y -> y - z
-    if (k := _negative_multiple(defs, y)) is not None:
+    if (k := _negative_multiple(b, defs, y)) is not None:
         return b.sub(x, b.mul(-k[0], k[1]))           # x + (-k) * z -> x - k * z
-    if (k := _negative_multiple(defs, x)) is not None:
+    if (k := _negative_multiple(b, defs, x)) is not None:
         return b.sub(y, b.mul(-k[0], k[1]))           # (-k) * z + y -> y - k * z
     return None
 
 
-def _negative_multiple(defs, atom):
-    """(k, z) when `atom` is ``k * z`` with a negative constant k."""
+def _negative_multiple(b, defs, atom):
+    """(k, z) when `atom` is ``k * z`` with a negative constant k (a float
+    product, in primal code: see `_signed`)."""
     m = _def(defs, atom, "mul")
-    if m is not None and _const(m.args[0]) and m.args[0].value < 0:
+    if m is not None and _const(m.args[0]) and m.args[0].value < 0 and (
+            isinstance(m.args[0].value, float) or _signed(b, defs, m.args[1])):
         return m.args[0].value, m.args[1]
     return None
+
+
+def _signed(b, defs, z: Any) -> bool:
+    """Whether negating `z` flips its sign, as the identities moving a
+    negation assume: in primal code only for a float, since the int 0 has no
+    negative (``-0.0 + -(0)`` is ``0.0``, ``-0.0 - 0`` is ``-0.0``)."""
+    return bool(b.role) or _is_float(defs, z)
 
 
 def _sub(b, x, y, defs):
@@ -142,9 +151,9 @@ def _sub(b, x, y, defs):
         return _identity(b, x, y, defs)               # x - 0.0 == x; x - (-0.0) is x + 0.0
     if _const(x, 0) and _keeps_type(defs, y, x) and (b.role or _negative_zero(x) or _int(y)):
         return b.neg(y)                               # -0.0 - y == -y; 0.0 - 0.0 is 0.0
-    if (n := _def(defs, y, "neg")) is not None:
+    if (n := _def(defs, y, "neg")) is not None and _signed(b, defs, n.args[0]):
         return b.add(x, n.args[0])                    # x - (-z) -> x + z
-    if (k := _negative_multiple(defs, y)) is not None:
+    if (k := _negative_multiple(b, defs, y)) is not None:
         return b.add(x, b.mul(-k[0], k[1]))           # x - (-k) * z -> x + k * z
     return None
 
@@ -166,7 +175,8 @@ def _mul(b, x, y, defs):
         if _const(k) and (m := _def(defs, z, "mul")) is not None and _const(m.args[0]) \
                 and _reassociates(b, k, m.args[0], m.args[1]):
             return b.mul(k.value * m.args[0].value, m.args[1])   # k * (k2 * w)
-        if _const(k) and _nonzero_or_float(k) and (n := _def(defs, z, "neg")) is not None:
+        if (_const(k) and _nonzero_or_float(k) and (n := _def(defs, z, "neg")) is not None
+                and _signed(b, defs, n.args[0])):
             return b.mul(-k.value, n.args[0])         # k * (-w) -> (-k) * w
     # (-w) * y -> -(w * y) is `srcgrad.passes.signs`: it needs to see who reads
     # the result, so as never to add a negation
@@ -217,9 +227,9 @@ def _pow(b, x, y, defs):
     if _const(y, 1):
         return _identity(b, x, y, defs)
     if _const(y, 0):
-        if b.role or isinstance(y.value, float) or _is_float(defs, x):
-            return Const(1.0)                         # x ** 0.0 is 1.0, also at nan
-        return Const(1) if _int(x) else None
+        if b.role or _is_float(defs, x):
+            return Const(1.0)                         # x ** 0 is 1.0, also at nan; but
+        return Const(1) if _int(x) and isinstance(y.value, int) else None   # (10 ** 400) ** 0.0 raises
     if _const(y, 2) and b.role:
         return b.mul(x, x)                            # faster than ** in CPython, but inf
     return None                                       # where ** raises OverflowError
