@@ -421,3 +421,39 @@ def test_random_smooth_program_gradient_matches_finite_differences(program):
         if not math.isclose(coarse, fine, rel_tol=1e-5, abs_tol=1e-7):
             continue          # too curved here for finite differences to judge
         assert math.isclose(d, fine, rel_tol=1e-4, abs_tol=1e-6), (i, d, fine, args)
+
+
+# --- a transform's value part when the function is itself a gradient ----------
+
+NESTED_SOURCE = '''
+import math
+
+
+def mixed(x):
+    return math.sin(x * 0.0) + x ** 3 - (x - 1.0) * -(x - 2.0)
+
+
+def signed_zero_quotient(x):
+    return math.atan2(x * 0.0, -1.0) * x + math.exp(x) / x
+
+
+def cancelling(x):
+    return -(x - x) * math.cos(x) + x * 1.0
+'''
+NESTED = load_module(NESTED_SOURCE, "ieee_nested")
+
+
+@pytest.mark.parametrize("name", ["mixed", "signed_zero_quotient", "cancelling"])
+@pytest.mark.parametrize("x", (0.0, -0.0, 1.0, -1.0, 2, 0, math.inf, -math.inf, math.nan, 1e200, 1e-310),
+                         ids=repr)
+def test_value_part_of_a_transformed_gradient_is_the_gradient(name, x):
+    df = grad(getattr(NESTED, name))
+    kind, expected = outcome(lambda: df(x))
+    got_kind, got = outcome(lambda: value_and_grad(df)(x)[0])
+    if kind == "raises":
+        assert got_kind == "raises" and got is expected, (kind, expected, got_kind, got)
+    elif got_kind == "value":
+        assert same(got, expected), (expected, got)
+    got_kind, got = outcome(lambda: jvp(df)((x,), (1.0,))[0])
+    if kind == "value" and got_kind == "value":
+        assert same(got, expected), (expected, got)
