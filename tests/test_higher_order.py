@@ -9,6 +9,8 @@ the readability of second-derivative source; random programs (hypothesis).
 """
 from __future__ import annotations
 
+import re
+
 import math
 
 import pytest
@@ -189,7 +191,14 @@ def test_second_derivative_source_is_readable(how, example):
     source = SECOND_ORDER[how](example).source
     assert "srcgrad" not in source
     assert f"def {how}_{example.name}(" in source
-    assert not clutter(source), f"clutter {clutter(source)} in:\n{source}"
+    assert not clutter(_without_float_units(source)), f"clutter {clutter(source)} in:\n{source}"
+
+
+def _without_float_units(source: str) -> str:
+    """`source` without the one multiplication by 1.0 allowed: of a bare
+    name (``t = 1.0 * y``), which keeps a derivative a float when an
+    argument is an int, where nothing after it makes one anyway."""
+    return re.sub(r"= (1\.0 \* \w+|\w+ \* 1\.0)$", "= _", source, flags=re.M)
 
 
 def test_second_derivative_of_simple_function_is_short():

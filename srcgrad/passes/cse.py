@@ -27,9 +27,16 @@ def common_subexpressions(fn: Function) -> Function:
     return map_regions(fn, _region)
 
 
+def const_key(const: Const) -> tuple:
+    """A constant as a key: ``0.0`` and ``-0.0`` (equal as numbers) are
+    different operands (``x + 0.0`` is not ``x + -0.0``), and so are ``1``
+    and ``1.0``; a nan equals itself."""
+    return (0, type(const.value).__name__, repr(const.value))
+
+
 def _key_atom(atom) -> tuple:
     if isinstance(atom, Const):
-        return (0, type(atom.value).__name__, atom.value)
+        return const_key(atom)
     return (1, atom.id)
 
 
@@ -76,7 +83,7 @@ def _region_key(region: Region) -> tuple:
 
     def atom(a) -> tuple:
         if isinstance(a, Const):
-            return (0, type(a.value).__name__, a.value)
+            return const_key(a)
         return (2, number(a)) if a in numbers else (1, a.id)
 
     def walk(r: Region) -> tuple:

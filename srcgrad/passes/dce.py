@@ -3,39 +3,87 @@
 Before::
 
     z = mul x y
-    t = log z          # unused
+    t = exp z          # unused
+    u = mul dz y       # unused (derivative code)
     return z
 
 After::
 
     z = mul x y
+    t = exp z          # kept: exp(1000) raises OverflowError in the user's function
     return z
 
+An unused *primal* equation (one without a role: the user's own
+computation) is kept when its primitive may raise on its operands
+(`srcgrad.primitives.core.may_raise`): ``unused = math.acosh(x)`` raises
+`ValueError` for ``x < 1``, and the transformed function must fail where the
+user's function does.  Unused derivative code is always dropped.
+
 Structured equations may declare a ``prune`` hook that drops unused outputs
-(and the region results feeding them) instead of keeping the whole equation.
+(and the region results feeding them) instead of keeping the whole equation;
+one whose regions hold primal code that may raise keeps that code (and
+only the outputs something reads).  An unused equation that fails exactly where a kept
+one later in the region does (``sin t`` and its derivative ``cos t``, by
+their "fails_like" declaration) is dropped: the failure still happens.
 """
 from __future__ import annotations
 
-from ..ir.core import Function, Region, Var
-from .util import map_regions
+from ..ir.core import Eqn, Function, Region, Var
+from ..primitives.core import may_raise
+from .util import nested
 
 
 def dead_code(fn: Function) -> Function:
-    return map_regions(fn, _region)
+    return fn.with_body(_region(fn.body, derivative=False))
 
 
-def _region(region: Region) -> Region:
+def must_keep(eqn: Eqn, derivative: bool = False) -> bool:
+    """Whether `eqn` must run even if nothing reads its outputs: it has an
+    effect, or it is primal code that may raise.  Inside derivative code
+    (`derivative`: a region of an equation with a role), primal equations
+    only recompute values the forward sweep computed, failures included."""
+    if eqn.prim.hooks.get("effect"):
+        return True
+    if derivative or eqn.role:
+        return False
+    if nested(eqn):
+        return any(must_keep(e) for r in eqn.regions for e in r.eqns)
+    return may_raise(eqn.prim)
+
+
+def _failure(eqn: Eqn) -> tuple | None:
+    """What makes `eqn` fail, when its primitive declares it ("fails_like":
+    ``math.sin(t)`` raises exactly where ``math.cos(t)`` does), so an unused
+    ``sin(t)`` need not run where ``cos(t)`` (its derivative) runs anyway."""
+    group = eqn.prim.hooks.get("fails_like")
+    if group is None or nested(eqn):
+        return None
+    return (group,) + tuple(a if isinstance(a, Var) else repr(a.value) for a in eqn.args)
+
+
+def _nested(eqn: Eqn, derivative: bool) -> Eqn:
+    params = tuple((k, _region(v, derivative) if isinstance(v, Region) else v) for k, v in eqn.params)
+    return eqn.replace(params=params)
+
+
+def _region(region: Region, derivative: bool) -> Region:
+    eqns = [_nested(e, derivative or bool(e.role)) if nested(e) else e for e in region.eqns]
     live = {r for r in region.results if isinstance(r, Var)}
     kept = []
-    for eqn in reversed(region.eqns):
+    covered: set[tuple] = set()      # failures a kept equation later in the region raises
+    for eqn in reversed(eqns):
         prune = eqn.prim.hooks.get("prune")
+        keep = must_keep(eqn, derivative) and _failure(eqn) not in covered
         if prune is not None:
-            eqn = prune(eqn, live)
-            if eqn is None:
+            pruned = prune(eqn, live)     # keeps what may fail (`must_keep`), if nothing else
+            if pruned is None:
                 continue
-        elif not eqn.prim.hooks.get("effect") and not any(o in live for o in eqn.outs):
+            eqn = pruned
+        elif not keep and not any(o in live for o in eqn.outs):
             continue
         kept.append(eqn)
+        if (failure := _failure(eqn)) is not None:
+            covered.add(failure)
         # regions read only their equation's args (the IR invariant), so the
         # args are all a structured equation needs from outside
         live.update(a for a in eqn.args if isinstance(a, Var))

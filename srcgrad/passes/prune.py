@@ -5,7 +5,8 @@ carried values whose final value is read, plus those the kept ones (or the
 loop test, or the exit code) depend on through the body; loop-invariant
 inputs nothing reads any more are dropped.  A loop whose outputs are all
 unused disappears (loops here are pure: they always terminate in the
-original program, and their only effects are their outputs).
+original program, and their only effects are their outputs), unless it holds
+primal code that may raise (see `srcgrad.passes.dce`).
 
 Before (``s`` unused after the loop)::
 
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 from ..ir.core import Eqn, Region, Var
 from ..primitives.control import COND, FOR_RANGE, WHILE_LOOP, LoopParts
+from .dce import must_keep
 
 
 def _reads(region: Region, roots: list) -> set[Var]:
     """Vars the computation of `roots` reads in `region` (params included)."""
     needed = {r for r in roots if isinstance(r, Var)}
     for eqn in reversed(region.eqns):
-        if any(o in needed for o in eqn.outs) or eqn.prim.hooks.get("effect"):
+        if any(o in needed for o in eqn.outs) or must_keep(eqn):
             needed.update(a for a in eqn.args if isinstance(a, Var))
     return needed
 
@@ -39,7 +41,7 @@ def _live_eqns(region: Region, needed: set[Var]) -> tuple[Eqn, ...]:
 
 def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:
     keep = [j for j, o in enumerate(eqn.outs) if o in live]
-    if not keep:
+    if not keep and not must_keep(eqn):
         return None
     regions = {k: eqn.param(k) for k in ("then", "else")}
     reads = set()
@@ -66,7 +68,7 @@ def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
     results = parts.state_results()
     keep = {k for k, o in enumerate(state_outs) if o in live}
     exit_live = parts.has_exit
-    if not keep and not (exit_live and eqn.outs[0] in live):
+    if not keep and not (exit_live and eqn.outs[0] in live) and not must_keep(eqn):
         return None      # nothing reads it: the same rule `_reads` applies to enclosing regions
     roots_extra = [parts.body.results[0]] if exit_live else []
     cond_reads = _reads(parts.cond, list(parts.cond.results)) if parts.cond is not None else set()

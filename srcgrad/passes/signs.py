@@ -1,8 +1,9 @@
 """Sign propagation: move a negation out of ``*`` and ``/`` to where it is free.
 
 Derivative rules produce negations (d cos = -sin, d(x/y)/dy = -(out/y)) that
-end up inside products.  Negation commutes exactly with ``*`` and ``/`` (it
-only flips the sign bit), so the sign can move outwards until a ``+``, the
+end up inside products.  Negation commutes exactly with ``*`` and ``/`` on
+floats (it only flips the sign bit; in primal code the sign of an int, which
+has no negative zero, is not moved), so the sign can move outwards until a ``+``, the
 right side of a ``-`` or another negation absorbs it (simplification then
 turns ``x + -(p)`` into ``x - p``).  Two signs on one product cancel.  A sign
 is only moved when every reader of the product absorbs it, or, in derivative
@@ -32,11 +33,13 @@ negation is declared as hooks by `srcgrad.primitives.algebra`.
 from __future__ import annotations
 
 from ..ir.core import Atom, Eqn, Function, Region, Var
+from .floats import function_floats, region_defs
 from .util import map_regions, nested
 
 
 def propagate_signs(fn: Function) -> Function:
-    return map_regions(fn, _region)
+    floats = function_floats(fn)
+    return map_regions(fn, lambda region: _region(region, floats))
 
 
 class _Readers:
@@ -76,10 +79,11 @@ class _Readers:
         return bool(eqn.prim.hooks.get("odd")) and len(eqn.outs) == 1 and self.absorb(eqn.outs[0])
 
 
-def _region(region: Region) -> Region:
+def _region(region: Region, floats: set[Var]) -> Region:
     if not any(eqn.prim.hooks.get("negation") for eqn in region.eqns):
         return region
     readers = _Readers(region)
+    defs = region_defs(region.eqns, floats)
     negated: dict[Var, Atom] = {}       # value defined as -operand -> operand
     negation = None                      # the negation primitive, once seen
     kept: list[Eqn] = []
@@ -91,7 +95,10 @@ def _region(region: Region) -> Region:
         elif eqn.prim.hooks.get("odd") and not nested(eqn) and all(isinstance(a, Var) for a in eqn.args):
             signed = [a for a in eqn.args if isinstance(a, Var) and a in negated]
             signs, out = len(signed), eqn.outs[0]
-            if signs and (signs % 2 == 0 or readers.absorb(out)
+            # -(0) is the int 0: (-n) * 0.0 is 0.0 but -(n * 0.0) is -0.0 for n == 0,
+            # so primal code moves only the sign of a float
+            exact = eqn.role or all(defs.is_float(negated[a]) for a in signed)
+            if signs and exact and (signs % 2 == 0 or readers.absorb(out)
                           or (eqn.role and all(readers.only_reader(a, eqn) for a in signed))):
                 args = tuple(negated.get(a, a) if isinstance(a, Var) else a for a in eqn.args)
                 changed = True

@@ -17,21 +17,25 @@ The identities themselves live with the primitives
 (`srcgrad.primitives.algebra`); this pass only applies them.  An equation
 that reduces to an existing value becomes a ``copy``, which copy propagation
 removes; one that reduces to new operations keeps its output variable, so
-names survive.
+names survive.  Primal equations take only identities exact in IEEE and
+Python arithmetic; derivative equations (those with a role) take more (see
+`srcgrad.primitives.algebra`).
 """
 from __future__ import annotations
 
 from ..ir.builder import Builder
 from ..ir.core import Eqn, Function, Region, Var
+from .floats import Defs, function_floats
 from .util import Substitution, map_regions
 
 
 def simplify(fn: Function) -> Function:
-    return map_regions(fn, _region)
+    floats = function_floats(fn)
+    return map_regions(fn, lambda region: _region(region, floats))
 
 
-def _region(region: Region) -> Region:
-    defs: dict[Var, Eqn] = {}
+def _region(region: Region, floats: set[Var]) -> Region:
+    defs = Defs(floats)
     subst = Substitution()
     kept: list[Eqn] = []
     b = Builder()                       # one builder, reset for each rule applied
@@ -41,12 +45,11 @@ def _region(region: Region) -> Region:
         replacement = _apply(b, rule, eqn, defs) if rule is not None and len(eqn.outs) == 1 else None
         for new in replacement or (eqn,):
             kept.append(new)
-            for out in new.outs:
-                defs[out] = new
+            defs.record(new)
     return Region(region.params, tuple(kept), subst.results(region.results))
 
 
-def _apply(b: Builder, rule, eqn: Eqn, defs: dict) -> list[Eqn] | None:
+def _apply(b: Builder, rule, eqn: Eqn, defs: Defs) -> list[Eqn] | None:
     b.loc, b.role, b.eqns = eqn.loc, eqn.role, []
     result = rule(b, *eqn.args, defs)
     if result is None:

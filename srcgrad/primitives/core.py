@@ -114,6 +114,29 @@ def constant_result(prim: Primitive, values: Sequence[Any]) -> Any:
     return None
 
 
+# What `may_raise` reads: a primitive's "raises" hook (declared with the
+# arithmetic facts in `srcgrad.primitives.algebra`).
+NEVER = "never"      # raises on no int, float or bool operands (comparisons, abs, select)
+
+
+def may_raise(prim: Primitive) -> bool:
+    """Whether applying `prim` can raise on some operand values: a domain
+    error (``log(-1)``), an overflow (``math.exp(1000)``, ``1e200 ** 2``), a
+    division by zero, an int too large for a float.  Dead-code elimination
+    keeps unused primal equations that may raise, so a transform fails where
+    the user's function does.
+
+    The default is conservative: a primitive declares that it cannot fail.
+    The sampling `domain` is no evidence: ``math.sin`` is sampled on reals
+    but raises at ``inf``, ``math.exp`` overflows, and every `math` function
+    raises on an int too large for a float.  Compiler-made primitives (loop
+    tables, tapes) cannot fail on the values the compiler gives them, and a
+    structured primitive fails only through its regions' equations."""
+    if prim.structured or prim.hooks.get("internal"):
+        return False
+    return prim.hooks.get("raises") != NEVER
+
+
 class Registry:
     """Primitives by name, by the Python callable that lowers to them, and by
     the `ast` operator class that lowers to them."""

@@ -12,7 +12,7 @@ def grad_log_ratio(x1, x2):
     t_1 = x1 + x2
     t_2 = t * t_1
     t_3 = x1 - x2
-    t_4 = t_3 * t_3
+    t_4 = t_3 ** 2
     # backward of line 24: return math.log(x1*x2*(x1+x2))/(x1-x2)**2
     t_5 = math.log(t_2) / t_4 / t_4 * (2.0 * t_3)
     t_6 = 1.0 / t_4 / t_2

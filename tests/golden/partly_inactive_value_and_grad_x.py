@@ -11,6 +11,8 @@ import math
 
 def value_and_grad_partly_inactive(x, y):
     """Value and gradient of partly_inactive() with respect to x."""
+    cos_y = math.cos(y)
+    exp_y = math.exp(y)
     d = x * 3
     k = math.sinh(y)
     # backward of line 93: return d * d + y + k

@@ -9,5 +9,5 @@ import math
 def grad_sin_double(x):
     """Gradient of sin_double() with respect to x."""
     # backward of line 28: return math.sin(2*x)
-    dx = math.cos(2.0 * x) * 2.0
+    dx = math.cos(2 * x) * 2.0
     return dx

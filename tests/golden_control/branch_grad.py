@@ -18,7 +18,8 @@ def grad_branch(x, y):
     else:
         z = math.sin(x) + y
     # backward of line 21: return z * z
-    dz = z + z
+    t_1 = 1.0 * z
+    dz = t_1 + t_1
     # backward of line 17: if x > y:
     if t:
         # backward of line 18: z = x * y

@@ -10,14 +10,20 @@
 
 def grad_odd_powers(x):
     """Gradient of odd_powers() with respect to x."""
+    s = 0.0
+    for i in range(6):
+        if i % 2 == 0:
+            pass
+        else:
+            s = s + x ** i
     # backward of line 82: for i in range(6):
     dx = 0.0
-    for i in reversed(range(6)):
+    for i_1 in reversed(range(6)):
         # backward of line 83: if i % 2 == 0:
-        if i % 2 == 0:
+        if i_1 % 2 == 0:
             dx_1 = 0.0
         else:
             # backward of line 85: s += x ** i
-            dx_1 = i * x ** (i - 1)
+            dx_1 = 1.0 * (i_1 * x ** (i_1 - 1))
         dx = dx + dx_1
     return dx
