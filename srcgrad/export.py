@@ -320,8 +320,10 @@ def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
 
 
 def _files_read(fn: Transformed) -> set[str]:
-    """Every file whose source went into `fn`: the user's function and every
-    helper the frontend inlined (the locations stamped on its IR)."""
+    """Every file whose source may have gone into `fn`: the user's function
+    and everything of the user's it reaches (see `_user_files`), with the
+    files stamped on its IR.  A superset is safe: these are only protected
+    from being written over."""
     files: set[str] = set()
     while isinstance(fn, Transformed):
         for ir in (getattr(fn, "primal_ir", None), getattr(fn, "fn_ir", None)):
@@ -330,10 +332,49 @@ def _files_read(fn: Transformed) -> set[str]:
                 files.update(eqn.loc.filename for eqn in ir.body.walk()
                              if eqn.loc is not None and eqn.loc.filename)
         fn = original(fn)
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        files.add(code.co_filename)
+    return files | _user_files(fn)
+
+
+def _user_files(root: Any) -> set[str]:
+    """The files of `root` and of every function and module of the user's
+    (not installed) that it reaches through the globals its code loads,
+    its closure cells, ``__wrapped__`` chains and user primitives' rules --
+    where the frontend may have read inlined helpers from."""
+    files: set[str] = set()
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, UserPrimitive):
+            todo += [obj.fn, getattr(obj, "derivative_fn", None)]
+        elif isinstance(obj, Transformed):
+            todo.append(original(obj))
+        elif isinstance(obj, types.ModuleType):
+            file = getattr(obj, "__file__", None)
+            if isinstance(file, str) and not _installed(file):
+                files.add(file)
+        elif isinstance(obj, (types.FunctionType, types.MethodType)):
+            fn = obj.__func__ if isinstance(obj, types.MethodType) else obj
+            code = fn.__code__
+            if code.co_filename.startswith("<") or _installed(code.co_filename):
+                continue
+            files.add(code.co_filename)
+            todo.append(sys.modules.get(fn.__module__ or ""))
+            todo += [fn.__globals__.get(name) for name in set(global_names(code))]
+            todo += [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)]
+            todo.append(getattr(fn, "__wrapped__", None))
     return files
+
+
+def _filled(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
 
 
 def original_function(fn: Any) -> Any:

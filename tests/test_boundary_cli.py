@@ -433,18 +433,22 @@ def _(u):
 '''
 
 MAIN = '''\
+import plain_helpers
 from helpers_mod import prim
 
 
 def f(x):
-    return prim(x) * x
+    return prim(x) * x + plain_helpers.cube(x)
 '''
+
+PLAIN_HELPERS = "def cube(u):\n    return u * u * u\n"     # inlined by the frontend, not copied
 
 
 @pytest.fixture
 def two_files(tmp_path: Path) -> Path:
     (tmp_path / "helpers_mod.py").write_text(HELPERS)
     (tmp_path / "main_mod.py").write_text(MAIN)
+    (tmp_path / "plain_helpers.py").write_text(PLAIN_HELPERS)
     (tmp_path / "sub").mkdir()
     os.symlink(tmp_path / "main_mod.py", tmp_path / "link_to_main.py")
     os.link(tmp_path / "main_mod.py", tmp_path / "hard_link.py")
@@ -453,7 +457,7 @@ def two_files(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("output", ["main_mod.py", "./main_mod.py", "sub/../main_mod.py",
                                     "{abs}/main_mod.py", "link_to_main.py", "hard_link.py",
-                                    "helpers_mod.py", "./sub/../helpers_mod.py"])
+                                    "helpers_mod.py", "./sub/../helpers_mod.py", "plain_helpers.py"])
 def test_export_never_overwrites_a_source(two_files, output):
     output = output.format(abs=two_files)
     before = {p: p.read_bytes() for p in two_files.glob("*.py")}
@@ -475,7 +479,7 @@ def test_export_next_to_the_sources_still_works(two_files):
     done = srcgrad_cli("export", "-o", "sub/grads.py", "main_mod.py:f", cwd=two_files)
     assert done.returncode == 0, done.stderr
     got = import_and_call(two_files / "sub", "grads", "grad_f", (0.6,))
-    want = numeric_gradient(lambda x: (2.0 * x + math.sin(x)) * x, (0.6,), (0,))[0]
+    want = numeric_gradient(lambda x: (2.0 * x + math.sin(x)) * x + x ** 3, (0.6,), (0,))[0]
     assert close(got, want)
 
 
