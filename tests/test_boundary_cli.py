@@ -745,3 +745,50 @@ def test_map_points_accepts_integer_like_chunk_sizes_with_a_client():
     df = srcgrad.grad(plain_f)
     got = map_points(df, points, client=Client(), chunk_size=numpy.int64(2))
     assert all(close(g, numeric_gradient(plain_f, (p,), (0,))[0]) for g, p in zip(got, points))
+
+
+# --- output to a closed pipe, and code too deep -------------------------------------------
+
+def test_show_into_a_closed_pipe_is_quiet(tmp_path):
+    """``srcgrad show f.py:f | head -0``: the reader is gone before srcgrad
+    writes; no traceback, no "Exception ignored" noise."""
+    (tmp_path / "f.py").write_text(PLAIN)
+    proc = subprocess.Popen([PYTHON, "-m", "srcgrad", "show", "f.py:f", "--color", "never"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env=env_with_srcgrad())
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_writing_to_a_stdout_that_fails_in_process(tmp_path, monkeypatch):
+    from srcgrad.cli import main
+
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def isatty(self):
+            return False
+
+    (tmp_path / "f2.py").write_text(PLAIN)
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["ir", str(tmp_path / "f2.py") + ":f"]) == 2
+
+
+def test_code_too_deep_for_srcgrad_is_a_one_line_error(tmp_path, monkeypatch):
+    """srcgrad's passes recurse over expressions; code deeper than Python's
+    recursion limit allows (thousands of chained lines) is a one-line error.
+    (Simulated: a real case takes seconds to reach the limit.)"""
+    import srcgrad.api
+
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(srcgrad.api, "grad", too_deep)
+    (tmp_path / "f3.py").write_text(PLAIN)
+    assert_one_line_error(run_cli("show", f"{tmp_path / 'f3.py'}:f"), "nested too deeply")
