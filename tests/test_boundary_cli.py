@@ -132,6 +132,33 @@ def test_file_name_that_is_not_utf8(tmp_path):
         assert handle.read() == PLAIN
 
 
+STEM_PIECES = st.sampled_from(['"""', "'''", '"', "'", "\\", "\n", "\r", "\t", " ", "+", "#", ";",
+                               "\u00e9", "\u2028", "\x0c", "{", "}", "%s", "m",
+                               '__import__("os").system("touch PWNED")'])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stem=st.lists(STEM_PIECES, min_size=1, max_size=8).map("".join),
+       doc=st.lists(STEM_PIECES, max_size=8).map("".join))
+def test_random_hostile_file_names_and_docstrings_stay_data(tmp_path, monkeypatch, stem, doc):
+    """In process: a file of any name, a function with any docstring; the
+    export neither runs them nor changes them (the module docstring holds the
+    file name as written)."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / f"case{abs(hash((stem, doc)))}"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{stem}.py"
+    path.write_text(f"import math\n\n\ndef f(x):\n    {doc!r}\n    return math.sin(x) * x\n")
+    from srcgrad.targets import load_file
+    module = load_file(str(path))
+    text = export_source([srcgrad.grad(module.f)])
+    assert path.name in ast.get_docstring(ast.parse(text), clean=False)
+    space: dict = {}
+    exec(compile(text, "exported", "exec"), space)
+    assert close(space["grad_f"](0.9), numeric_gradient(plain_f, (0.9,), (0,))[0])
+    assert not (tmp_path / MARKER).exists()
+
+
 HOSTILE_FOLDERS = ['d"""x', "d'''x", "d\nx", "d \u00e9 x", "d\\x"]
 
 
