@@ -553,6 +553,10 @@ def test_in_process_prints_also_go_to_stderr(tmp_path):
     ("raise ValueError('two\\nlines')\n", ["ValueError: two lines"]),
     ("class E(Exception):\n    def __str__(self):\n        raise RuntimeError\nraise E()\n", ["E"]),
     ("import no_such_module_for_srcgrad_tests\n", ["ModuleNotFoundError"]),
+    ("class Code:\n    def __repr__(self):\n        raise ValueError\nraise SystemExit(Code())\n",
+     ["sys.exit(<a Code>)"]),
+    ("class Odd(BaseException):\n    pass\nraise Odd('not an Exception')\n", ["Odd: not an Exception"]),
+    ("raise GeneratorExit\n", ["GeneratorExit"]),
 ])
 def test_failing_imports_are_one_line_errors(tmp_path, body, needles):
     (tmp_path / "failing.py").write_text("def f(x):\n    return x * x\n\n" + body)
