@@ -193,6 +193,16 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a closed
+    pipe does not print "Exception ignored ... BrokenPipeError"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):   # stdout replaced by an object without a file
+        pass
+
+
 def format_error(exc: SrcGradError) -> str:
     """Like Python's SyntaxError: where, the line, a caret, then the message."""
     name = f"srcgrad.{type(exc).__name__}"
@@ -270,6 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_error(exc), file=sys.stderr)
     except (TargetError, CommandError) as exc:
         print(f"srcgrad {args.command}: error: {exc}", file=sys.stderr)
+    except RecursionError:      # deeper code than srcgrad's recursive passes handle
+        print(f"srcgrad {args.command}: error: the function is nested too deeply for srcgrad to "
+              f"transform (Python's recursion limit was reached); split it into smaller functions",
+              file=sys.stderr)
+    except BrokenPipeError:     # `srcgrad show f.py:f | head`: the reader has gone; nothing to say
+        _silence_stdout()
     except OSError as exc:      # a file that vanished or cannot be read midway
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"srcgrad {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)

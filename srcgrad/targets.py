@@ -107,9 +107,11 @@ def importing_user_code(what: str) -> Iterator[None]:
     except SyntaxError as exc:
         raise TargetError("".join(traceback.format_exception_only(type(exc), exc)).rstrip()) from None
     except SystemExit as exc:
-        raise TargetError(f"importing {what} failed: it called sys.exit({_one_line(repr(exc.code))}) "
+        raise TargetError(f"importing {what} failed: it called sys.exit({_safe_repr(exc.code)}) "
                           f"at import") from None
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
         missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
         if missing and (what == missing or what.startswith(missing + ".")):
             raise TargetError(f"no module named {missing!r} (for a file, write FILE.py:FUNC)") from None
@@ -128,6 +130,13 @@ def describe_exception(exc: BaseException) -> str:
         message = "<the exception's message could not be printed>"
     name = type(exc).__name__
     return _one_line(f"{name}: {message}" if message else name)
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return _one_line(repr(value))
+    except Exception:
+        return f"<a {type(value).__name__}>"
 
 
 def _one_line(text: str) -> str:

@@ -132,6 +132,33 @@ def test_file_name_that_is_not_utf8(tmp_path):
         assert handle.read() == PLAIN
 
 
+STEM_PIECES = st.sampled_from(['"""', "'''", '"', "'", "\\", "\n", "\r", "\t", " ", "+", "#", ";",
+                               "\u00e9", "\u2028", "\x0c", "{", "}", "%s", "m",
+                               '__import__("os").system("touch PWNED")'])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stem=st.lists(STEM_PIECES, min_size=1, max_size=8).map("".join),
+       doc=st.lists(STEM_PIECES, max_size=8).map("".join))
+def test_random_hostile_file_names_and_docstrings_stay_data(tmp_path, monkeypatch, stem, doc):
+    """In process: a file of any name, a function with any docstring; the
+    export neither runs them nor changes them (the module docstring holds the
+    file name as written)."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / f"case{abs(hash((stem, doc)))}"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{stem}.py"
+    path.write_text(f"import math\n\n\ndef f(x):\n    {doc!r}\n    return math.sin(x) * x\n")
+    from srcgrad.targets import load_file
+    module = load_file(str(path))
+    text = export_source([srcgrad.grad(module.f)])
+    assert path.name in ast.get_docstring(ast.parse(text), clean=False)
+    space: dict = {}
+    exec(compile(text, "exported", "exec"), space)
+    assert close(space["grad_f"](0.9), numeric_gradient(plain_f, (0.9,), (0,))[0])
+    assert not (tmp_path / MARKER).exists()
+
+
 HOSTILE_FOLDERS = ['d"""x', "d'''x", "d\nx", "d \u00e9 x", "d\\x"]
 
 
@@ -433,18 +460,22 @@ def _(u):
 '''
 
 MAIN = '''\
+import plain_helpers
 from helpers_mod import prim
 
 
 def f(x):
-    return prim(x) * x
+    return prim(x) * x + plain_helpers.cube(x)
 '''
+
+PLAIN_HELPERS = "def cube(u):\n    return u * u * u\n"     # inlined by the frontend, not copied
 
 
 @pytest.fixture
 def two_files(tmp_path: Path) -> Path:
     (tmp_path / "helpers_mod.py").write_text(HELPERS)
     (tmp_path / "main_mod.py").write_text(MAIN)
+    (tmp_path / "plain_helpers.py").write_text(PLAIN_HELPERS)
     (tmp_path / "sub").mkdir()
     os.symlink(tmp_path / "main_mod.py", tmp_path / "link_to_main.py")
     os.link(tmp_path / "main_mod.py", tmp_path / "hard_link.py")
@@ -453,7 +484,7 @@ def two_files(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("output", ["main_mod.py", "./main_mod.py", "sub/../main_mod.py",
                                     "{abs}/main_mod.py", "link_to_main.py", "hard_link.py",
-                                    "helpers_mod.py", "./sub/../helpers_mod.py"])
+                                    "helpers_mod.py", "./sub/../helpers_mod.py", "plain_helpers.py"])
 def test_export_never_overwrites_a_source(two_files, output):
     output = output.format(abs=two_files)
     before = {p: p.read_bytes() for p in two_files.glob("*.py")}
@@ -475,7 +506,7 @@ def test_export_next_to_the_sources_still_works(two_files):
     done = srcgrad_cli("export", "-o", "sub/grads.py", "main_mod.py:f", cwd=two_files)
     assert done.returncode == 0, done.stderr
     got = import_and_call(two_files / "sub", "grads", "grad_f", (0.6,))
-    want = numeric_gradient(lambda x: (2.0 * x + math.sin(x)) * x, (0.6,), (0,))[0]
+    want = numeric_gradient(lambda x: (2.0 * x + math.sin(x)) * x + x ** 3, (0.6,), (0,))[0]
     assert close(got, want)
 
 
@@ -522,6 +553,10 @@ def test_in_process_prints_also_go_to_stderr(tmp_path):
     ("raise ValueError('two\\nlines')\n", ["ValueError: two lines"]),
     ("class E(Exception):\n    def __str__(self):\n        raise RuntimeError\nraise E()\n", ["E"]),
     ("import no_such_module_for_srcgrad_tests\n", ["ModuleNotFoundError"]),
+    ("class Code:\n    def __repr__(self):\n        raise ValueError\nraise SystemExit(Code())\n",
+     ["sys.exit(<a Code>)"]),
+    ("class Odd(BaseException):\n    pass\nraise Odd('not an Exception')\n", ["Odd: not an Exception"]),
+    ("raise GeneratorExit\n", ["GeneratorExit"]),
 ])
 def test_failing_imports_are_one_line_errors(tmp_path, body, needles):
     (tmp_path / "failing.py").write_text("def f(x):\n    return x * x\n\n" + body)
@@ -741,3 +776,50 @@ def test_map_points_accepts_integer_like_chunk_sizes_with_a_client():
     df = srcgrad.grad(plain_f)
     got = map_points(df, points, client=Client(), chunk_size=numpy.int64(2))
     assert all(close(g, numeric_gradient(plain_f, (p,), (0,))[0]) for g, p in zip(got, points))
+
+
+# --- output to a closed pipe, and code too deep -------------------------------------------
+
+def test_show_into_a_closed_pipe_is_quiet(tmp_path):
+    """``srcgrad show f.py:f | head -0``: the reader is gone before srcgrad
+    writes; no traceback, no "Exception ignored" noise."""
+    (tmp_path / "f.py").write_text(PLAIN)
+    proc = subprocess.Popen([PYTHON, "-m", "srcgrad", "show", "f.py:f", "--color", "never"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+                            env=env_with_srcgrad())
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_writing_to_a_stdout_that_fails_in_process(tmp_path, monkeypatch):
+    from srcgrad.cli import main
+
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def isatty(self):
+            return False
+
+    (tmp_path / "f2.py").write_text(PLAIN)
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["ir", str(tmp_path / "f2.py") + ":f"]) == 2
+
+
+def test_code_too_deep_for_srcgrad_is_a_one_line_error(tmp_path, monkeypatch):
+    """srcgrad's passes recurse over expressions; code deeper than Python's
+    recursion limit allows (thousands of chained lines) is a one-line error.
+    (Simulated: a real case takes seconds to reach the limit.)"""
+    import srcgrad.api
+
+    def too_deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(srcgrad.api, "grad", too_deep)
+    (tmp_path / "f3.py").write_text(PLAIN)
+    assert_one_line_error(run_cli("show", f"{tmp_path / 'f3.py'}:f"), "nested too deeply")
