@@ -12,10 +12,10 @@ def grad_logs_and_powers(x, y):
     t = x ** y
     sqrt_y = math.sqrt(y)
     # backward of line 80: return math.log(x, 2) + math.log(x, y) + pow(x, y) + math.sqrt(y)
-    t_1 = x == 0
+    t_1 = t == 0
     t_2 = x if t_1 else 1.0
     t_3 = y - 1
-    t_4 = 1.0 if t_1 else x
+    t_4 = 1.0 if x == 0 else x
     dx = 1.4426950408889634 / x + 1.0 / log_y / x + (0.0 if y == 0 else y *
         ((t_2 ** t_3 if t_2 or t_3 >= 0 else math.inf) if t_1 else t / t_4))
     dy = t * (math.log(t_4) if t_4 > 0 else -math.inf if t_4 == 0 else math.nan
