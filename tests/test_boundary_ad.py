@@ -238,6 +238,7 @@ def test_pow_derivatives_are_finite_where_the_derivative_is(fn):
     ("arcsine", (1.0,), math.inf),           # 1 / sqrt(1 - x²)
     ("arcsine", (-1.0,), math.inf),
     ("arccosine", (1.0,), -math.inf),        # -1 / sqrt(1 - x²)
+    ("arccosine", (-1.0,), -math.inf),
     ("arccosh", (1.0,), math.inf),           # 1 / sqrt(x² - 1)
 ])
 def test_infinite_derivative_is_inf_not_an_exception(fn, point, expected):
@@ -304,6 +305,26 @@ def test_every_partial_with_a_possible_zero_divisor_uses_an_ieee_form():
                 continue
             fn = _primitive_function(prim, prim.impl)
             run(reverse(fn, tuple(range(prim.nargs))), args)      # a Python error would raise here
+
+
+def test_readme_at_kinks_pieces_python_takes():
+    """The first list of README "At kinks", each against Python's own choice."""
+    m = load_module("import math\n\n\ndef ab(x):\n    return abs(x)\n\n\ndef fa(x):\n    return math.fabs(x)\n"
+                    "\n\ndef mx(a, b):\n    return max(a, b)\n\n\ndef mn(a, b):\n    return min(a, b)\n\n\n"
+                    "def fl(x):\n    return math.floor(x) + round(x) + x // 1.0\n\n\ndef md(x, y):\n"
+                    "    return x % y\n", "boundary_readme")
+    assert grad(m.ab)(0.0) == 0.0 and grad(m.fa)(0.0) == 0.0 and grad(m.ab)(-2.0) == -1.0
+    assert grad(m.mx, (0, 1))(1.0, 1.0) == (1.0, 0.0) and grad(m.mn, (0, 1))(1.0, 1.0) == (1.0, 0.0)
+    assert grad(m.fl)(2.0) == 0.0 and grad(m.fl)(2.5) == 0.0
+    assert grad(m.md, (0, 1))(7.5, 2.0) == (1.0, -math.floor(7.5 / 2.0))
+
+
+def test_readme_at_kinks_grad_alone_evaluates_what_the_derivative_needs():
+    assert grad(math.log)(-1.0) == -1.0            # 1 / x, as in JAX
+    with pytest.raises(ValueError):
+        grad(K.root)(-1.0)                         # 0.5 / sqrt(x) reads the value
+    with pytest.raises(ZeroDivisionError):
+        grad(K.power)(0.0, -1.0)                   # the value 0.0 ** -1 raises
 
 
 def test_jvp_skips_partials_of_inputs_that_do_not_move():
