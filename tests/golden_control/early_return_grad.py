@@ -16,9 +16,10 @@ def grad_early_return(x):
         dx = -2.0
     else:
         y = x * x
+        t = math.sqrt(y + 1.0)
         # backward of line 28: return math.sqrt(y + 1.0)
-        dy = 0.5 / math.sqrt(y + 1.0)
+        dy = 0.5 / t if t else 0.5 * math.copysign(math.inf, t)
         # backward of line 27: y = x * x
-        t = dy * x
-        dx = t + t
+        t_1 = dy * x
+        dx = t_1 + t_1
     return dx
