@@ -3,7 +3,7 @@ finite-difference references they are compared with.
 
 `second_derivatives` runs each composition of transforms that yields a
 Hessian entry d²f/dxi dxj: ``hessian``, ``grad(grad)``, ``grad(order=2)``,
-``jacobian(grad)``, ``jvp(grad)``, ``value_and_grad(grad)``.  The test
+``jacobian(grad)``, ``jvp(grad)``, ``jacobian(jvp)``, ``value_and_grad(grad)``.  The test
 modules check they agree with each other and with nested central differences
 of the real Python function (`nested_difference`).
 """
@@ -34,6 +34,14 @@ def second_derivatives(f: Callable[..., float], point: Sequence[Any],
         tangent = tuple(1.0 if k == i else 0.0 for k in range(len(point)))
         rows[(i, a)] = forward(tuple(point), tangent)[1]
     out["jvp(grad)"] = rows
+    # the Jacobian of jvp's tangent output, in direction e_i, is row i
+    forward_jacobian = jacobian(jvp(f), argnums)
+    rows = {}
+    for i in argnums:
+        tangent = tuple(1.0 if k == i else 0.0 for k in range(len(point)))
+        _, tangent_row = forward_jacobian(tuple(point), tangent)
+        rows.update({(i, j): tangent_row[jj] for jj, j in enumerate(argnums)})
+    out["jacobian(jvp)"] = rows
     out["value_and_grad(grad)"] = {(i, b): value_and_grad(grad(f, b), i)(*point)[1] for i in argnums}
     return out
 
