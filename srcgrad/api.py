@@ -125,12 +125,7 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
                             f"use srcgrad.jacobian for functions returning tuples")
     indices, single = resolve_argnums(fn, argnums)
     kind = "value_and_grad" if with_value else "grad"
-    if has_tapes(fn.body):
-        # the gradient of a gradient through loops: by forward mode, one
-        # directional derivative per argument (exact, as reverse mode would be)
-        ir = _forward_columns(fn, indices, single, transformed_name(kind, fn.name), with_value=with_value)
-    else:
-        ir = reverse(fn, indices, with_value=with_value, name=transformed_name(kind, fn.name))
+    ir = _gradient_ir(fn, indices, with_value, transformed_name(kind, fn.name))
     # results are flat: [value,] *partials; shape them as JAX does
     first = 1 if with_value else 0
     partials: Any = first if single else tuple(range(first, first + len(indices)))
@@ -225,7 +220,7 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
     def make(f: Any) -> Transformed:
         fn = _primal(f)
         indices, single = resolve_argnums(fn, plain)
-        g = reverse(fn, indices, name=fn.name)
+        g = _gradient_ir(fn, indices)
         # the gradient is a tuple for a tuple of argnums, even of one, so its
         # Jacobian is ((h,),) for argnums=(0,), as in JAX
         g = g.with_body(g.body, out_tree=None if single else tuple(range(len(indices))))
@@ -233,6 +228,18 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
         doc = f"Hessian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
         return build(f, "hessian", ir, {"argnums": plain}, doc)
     return _decorator_or_call(fun, make)
+
+
+def _gradient_ir(fn: Function, indices: Sequence[int], with_value: bool = False, name: str | None = None) -> Function:
+    """The flat gradient ``[value,] *partials`` of a scalar function: reverse
+    mode, or, for a function that already holds a reverse sweep's tapes (the
+    gradient of a gradient through loops, in `grad` or `hessian`), forward
+    mode, one directional derivative per argument (exact, as reverse mode
+    would be)."""
+    if has_tapes(fn.body):
+        columns = _forward_columns(fn, indices, False, name or fn.name, with_value=with_value)
+        return columns.with_body(columns.body, out_tree=None)
+    return reverse(fn, indices, with_value=with_value, name=name or fn.name)
 
 
 def _forward_columns(fn: Function, indices: Sequence[int], single: bool, name: str,

@@ -26,6 +26,7 @@ from typing import Any
 import sympy
 
 from srcgrad import Transformed
+from srcgrad.errors import SrcGradError
 from srcgrad.ir.builder import Builder
 from srcgrad.ir.core import REAL, Const, Function, Region, Var
 from srcgrad.primitives import REGISTRY, Primitive
@@ -120,8 +121,11 @@ def _python_function(prim: Primitive, moving: tuple[bool, ...], data: list[Any],
     imports = "".join(f"import {m}\n" for m in sorted(prim.imports))
     source = f"{imports}\n\ndef f({', '.join(params)}):\n    return {ast.unparse(prim.emit(*operands))}\n"
     f = load_module(source, f"prim_{prim.name}").f
-    if any(eqn.prim is prim for eqn in primal_ir(f).body.walk()):
-        return f
+    try:
+        if any(eqn.prim is prim for eqn in primal_ir(f).body.walk()):
+            return f
+    except SrcGradError:    # emitted code srcgrad does not read back (the ieee_* forms' math.copysign)
+        pass
     return _ir_function(prim, moving, data, params, f)
 
 

@@ -35,7 +35,7 @@ by the environment variable ``SRCGRAD_CHECK_IR=1`` or by setting
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from .core import KINDS, Const, Eqn, Function, Region, Var
 
@@ -57,12 +57,12 @@ def check_stage(fn: Function, stage: str) -> Function:
 def verify_ir(fn: Function) -> None:
     """Raise `AssertionError` naming the first broken invariant of `fn`."""
     _check(len(fn.param_names) == len(fn.body.params),
-           f"{fn.name}: {len(fn.param_names)} parameter names for {len(fn.body.params)} parameters")
+           lambda: f"{fn.name}: {len(fn.param_names)} parameter names for {len(fn.body.params)} parameters")
     _Checker(fn.name, _known_kinds()).region(fn.body, "body")
     if fn.out_tree is not None:
         leaves = sorted(_leaves(fn.out_tree))
         _check(leaves == list(range(len(fn.body.results))),
-               f"{fn.name}: out_tree {fn.out_tree!r} does not name each of its {len(fn.body.results)} "
+               lambda: f"{fn.name}: out_tree {fn.out_tree!r} does not name each of its {len(fn.body.results)} "
                f"result(s) once")
 
 
@@ -72,14 +72,23 @@ def _leaves(tree: Any) -> list[int]:
     return [leaf for t in tree for leaf in _leaves(t)]
 
 
+_KINDS_CACHE: dict[int, set[str]] = {}
+
+
 def _known_kinds() -> set[str]:
     from ..primitives import REGISTRY   # the IR layer does not import primitives at module level
-    return set(KINDS) | {p.out_kind for p in REGISTRY if isinstance(p.out_kind, str)}
+    size = len(REGISTRY.by_name)         # primitives are only ever added: the size says what changed
+    if size not in _KINDS_CACHE:
+        _KINDS_CACHE.clear()
+        _KINDS_CACHE[size] = set(KINDS) | {p.out_kind for p in REGISTRY if isinstance(p.out_kind, str)}
+    return _KINDS_CACHE[size]
 
 
-def _check(condition: bool, message: str) -> None:
+def _check(condition: bool, message: Callable[[], str]) -> None:
+    """Raise with `message()` unless `condition`: messages are only built
+    for a failure (the suite checks every stage, so the passing case is hot)."""
     if not condition:
-        raise AssertionError(message)
+        raise AssertionError(message())
 
 
 class _Checker:
@@ -88,53 +97,55 @@ class _Checker:
         self.kinds = kinds
         self.defined: set[Var] = set()   # every var defined anywhere so far
 
-    def define(self, var: object, where: str) -> None:
-        _check(isinstance(var, Var), f"{self.fn_name}: {where} defines {var!r}, which is not a Var")
-        _check(var.kind in self.kinds, f"{self.fn_name}: {where} defines {var!r} of unknown kind {var.kind!r}")
-        _check(var not in self.defined, f"{self.fn_name}: {var!r} is defined twice (again by {where})")
-        self.defined.add(var)
+    def define(self, var: object, where: Callable[[], str]) -> None:
+        if isinstance(var, Var) and var.kind in self.kinds and var not in self.defined:
+            self.defined.add(var)
+            return
+        _check(isinstance(var, Var), lambda: f"{self.fn_name}: {where()} defines {var!r}, which is not a Var")
+        _check(var.kind in self.kinds,
+               lambda: f"{self.fn_name}: {where()} defines {var!r} of unknown kind {var.kind!r}")
+        raise AssertionError(f"{self.fn_name}: {var!r} is defined twice (again by {where()})")
 
-    def use(self, atom: object, visible: set[Var], where: str) -> None:
+    def use(self, atom: object, visible: set[Var], where: Callable[[], str]) -> None:
         if isinstance(atom, Const):
             _check(isinstance(atom.value, (bool, int, float)),
-                   f"{self.fn_name}: {where} uses constant {atom.value!r}, which is not a number")
+                   lambda: f"{self.fn_name}: {where()} uses constant {atom.value!r}, which is not a number")
             return
-        _check(isinstance(atom, Var), f"{self.fn_name}: {where} uses {atom!r}, which is not a Var or Const")
+        _check(isinstance(atom, Var), lambda: f"{self.fn_name}: {where()} uses {atom!r}, which is not a Var or Const")
         if atom not in visible:
             why = ("defined outside this region (regions read only their parameters)"
                    if atom in self.defined else "not defined before this use")
-            raise AssertionError(f"{self.fn_name}: {where} uses {atom!r}, {why}")
+            raise AssertionError(f"{self.fn_name}: {where()} uses {atom!r}, {why}")
 
     def region(self, region: Region, label: str) -> None:
         visible: set[Var] = set()
         for param in region.params:
-            self.define(param, f"parameter of {label}")
+            self.define(param, lambda: f"parameter of {label}")
             visible.add(param)
         for index, eqn in enumerate(region.eqns):
-            where = f"{label} equation {index} ({eqn.prim.name})"
-            self.eqn(eqn, visible, where)
+            self.eqn(eqn, visible, lambda index=index, eqn=eqn: f"{label} equation {index} ({eqn.prim.name})")
             visible.update(eqn.outs)
         for result in region.results:
-            self.use(result, visible, f"result of {label}")
+            self.use(result, visible, lambda: f"result of {label}")
 
-    def eqn(self, eqn: Eqn, visible: set[Var], where: str) -> None:
+    def eqn(self, eqn: Eqn, visible: set[Var], where: Callable[[], str]) -> None:
         if not eqn.prim.structured and eqn.prim.nargs >= 0:
             _check(len(eqn.args) == eqn.prim.nargs,
-                   f"{self.fn_name}: {where} has {len(eqn.args)} argument(s); {eqn.prim.name} takes "
-                   f"{eqn.prim.nargs}")
+                   lambda: f"{self.fn_name}: {where()} has {len(eqn.args)} argument(s); {eqn.prim.name} takes "
+                           f"{eqn.prim.nargs}")
         # a structured equation may be left with no outputs by a pass that
         # moved all its state out (dead code, removed by the next pass)
-        _check(len(eqn.outs) >= 1 or eqn.prim.structured, f"{self.fn_name}: {where} defines no value")
+        _check(len(eqn.outs) >= 1 or eqn.prim.structured, lambda: f"{self.fn_name}: {where()} defines no value")
         for arg in eqn.args:
             self.use(arg, visible, where)
         # nested regions are checked before the outputs are defined: they
         # cannot read the equation's own outputs
         for key, value in eqn.params:
             if isinstance(value, Region):
-                self.region(value, f"{where} region {key!r}")
+                self.region(value, f"{where()} region {key!r}")
         shape = eqn.prim.hooks.get("check_shape")
         if shape is not None:
             problem = shape(eqn)
-            _check(problem is None, f"{self.fn_name}: {where}: {problem}")
+            _check(problem is None, lambda: f"{self.fn_name}: {where()}: {problem}")
         for out in eqn.outs:
             self.define(out, where)

@@ -27,11 +27,17 @@ def optimize(fn: Function, max_rounds: int = 12) -> Function:
     before = fingerprint(check_stage(fn, "before optimisation"))
     for _ in range(max_rounds):
         for run in PIPELINE:
-            fn = check_stage(run(fn), f"after the pass {run.__name__}")
+            fn = _checked(run, fn)
         after = fingerprint(fn)
         if after == before:
             break
         before = after
     for run in FINISH:
-        fn = check_stage(run(fn), f"after the pass {run.__name__}")
+        fn = _checked(run, fn)
     return fn
+
+
+def _checked(run, fn: Function) -> Function:
+    """`run(fn)`, its IR checked when `CHECK_IR` is on and the pass changed it."""
+    new = run(fn)
+    return new if new is fn else check_stage(new, f"after the pass {run.__name__}")

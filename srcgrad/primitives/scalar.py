@@ -80,7 +80,17 @@ def _pow_partials(b, x, y, out):
     elif isinstance(y, Const) and float(y.value).is_integer() and y.value >= 1:
         d_dx = b.mul(y, b.pow(x, y.value - 1))       # a non-negative int power: never raises
     else:
-        d_dx = b.select(b.eq(y, 0), 0.0, b.mul(y, b.ieee_pow(x, b.sub(y, 1))))
+        # x ** (y - 1) is out / x (never overflows: float division), and
+        # where out == 0 (x == 0, or out underflowed) it is x ** (y - 1)
+        # itself (at x == 0: inf for 0 < y < 1, IEEE).  Each side reads x
+        # only where it is chosen and 1.0 elsewhere, so the side not chosen
+        # stays finite, and so do its derivatives (0 * inf would be nan in
+        # reverse mode).  The test reads `out`, so the primal's own error
+        # (0 ** -1) is raised even by code that needs no value.
+        at_zero = b.eq(out, 0)
+        power = b.select(at_zero, b.ieee_pow(b.select(at_zero, x, 1.0), b.sub(y, 1)),
+                         b.div(out, b.select(b.eq(x, 0), 1.0, x)))
+        d_dx = b.select(b.eq(y, 0), 0.0, b.mul(y, power))
     if isinstance(x, Const):
         d_dy = b.mul(out, _ieee_log_value(x.value))
     else:

@@ -15,9 +15,10 @@ def grad_chain(x):
     b = math.exp(a)
     c = math.tanh(b)
     t = c * c
+    t_1 = math.sqrt(1.0 + t)
     # backward of line 100: return math.sqrt(1 + c * c)
-    t_1 = 0.5 / math.sqrt(1.0 + t) * c
-    dc = t_1 + t_1
+    t_2 = (0.5 / t_1 if t_1 else 0.5 * math.copysign(math.inf, t_1)) * c
+    dc = t_2 + t_2
     # backward of line 99: c = math.tanh(b)
     db = dc * (1.0 - t)
     # backward of line 98: b = math.exp(a)

@@ -11,20 +11,15 @@ import math
 
 def grad_early_return(x):
     """Gradient of early_return() with respect to x."""
-    t = x < 0.0
-    if t:
-        pass
-    else:
-        y = x * x
-        t_1 = math.sqrt(y + 1.0)
     # backward of line 25: if x < 0.0:
-    if t:
+    if x < 0.0:
         dx = -2.0
     else:
-        y_1 = x * x
+        y = x * x
+        t = math.sqrt(y + 1.0)
         # backward of line 28: return math.sqrt(y + 1.0)
-        dy = 0.5 / math.sqrt(y_1 + 1.0)
+        dy = 0.5 / t if t else 0.5 * math.copysign(math.inf, t)
         # backward of line 27: y = x * x
-        t_2 = dy * x
-        dx = t_2 + t_2
+        t_1 = dy * x
+        dx = t_1 + t_1
     return dx
