@@ -4,16 +4,10 @@
 #  104 |     y = math.log(x) if x > 0.0 else -x
 #  105 |     return y * 3.0
 
-import math
-
-
 def grad_conditional_expression(x):
     """Gradient of conditional_expression() with respect to x."""
-    t = x > 0.0
-    if t:
-        log_x = math.log(x)
     # backward of line 104: y = math.log(x) if x > 0.0 else -x
-    if t:
+    if x > 0.0:
         dx = 3.0 / x
     else:
         dx = -3.0

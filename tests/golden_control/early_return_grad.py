@@ -18,7 +18,7 @@ def grad_early_return(x):
         y = x * x
         t = math.sqrt(y + 1.0)
         # backward of line 28: return math.sqrt(y + 1.0)
-        dy = 0.5 / t if t else 0.5 * math.copysign(math.inf, t)
+        dy = 1.0 * (0.5 / t if t else 0.5 * math.copysign(math.inf, t))
         # backward of line 27: y = x * x
         t_1 = dy * x
         dx = t_1 + t_1
