@@ -10,6 +10,7 @@ generated from (`.fn_ir`), so transformations compose at the IR level:
 from __future__ import annotations
 
 import inspect
+import threading
 import operator
 import types
 from typing import Any, Callable, Sequence
@@ -21,6 +22,15 @@ from .frontend.lower import lower_function
 from .ir.core import Function
 from .ir.printer import format_function
 from .passes import optimize
+
+
+# CPython 3.11 and 3.12 keep the AST converter's recursion depth in state
+# shared by all threads, so two threads parsing or compiling ASTs at once can
+# fail with "SystemError: AST constructor recursion depth mismatch".  srcgrad
+# parses while it lowers and compiles while it generates code: one thread at a
+# time does either (reentrant: lowering a helper happens inside lowering).  The
+# generated functions themselves run without any lock.
+COMPILER_LOCK = threading.RLock()
 
 
 class _TransformedType(type):
@@ -66,7 +76,8 @@ def primal_ir(fun: Any, registry: Any = None) -> Function:
     prim = _as_primitive(fun, registry)
     if prim is not None:
         return _primitive_function(prim, fun)
-    return lower_function(fun, registry)
+    with COMPILER_LOCK:
+        return lower_function(fun, registry)
 
 
 def _as_primitive(fun: Any, registry: Any) -> Any:
@@ -139,12 +150,14 @@ def _position(item: Any) -> int:
 def build(fun: Any, transform: str, fn_ir: Function, options: dict, docstring: str) -> Transformed:
     """Optimise `fn_ir`, generate and compile its code, and return the
     compiled function with its attributes (see `Transformed`)."""
-    fn_ir = optimize(fn_ir)
-    module = emit_module(fn_ir, docstring)
+    with COMPILER_LOCK:
+        fn_ir = optimize(fn_ir)
+        module = emit_module(fn_ir, docstring)
     user_fn = original(fun)
     code = getattr(user_fn, "__code__", None)
     origin = f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}" if code else "?"
-    fn = compile_module(module, origin)
+    with COMPILER_LOCK:
+        fn = compile_module(module, origin)
     fn.__name__ = getattr(user_fn, "__name__", fn.__name__)
     fn.__doc__ = getattr(user_fn, "__doc__", None)
     fn.__wrapped__ = fun
