@@ -133,7 +133,7 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
         out_tree: Any = (0, partials)
     else:
         out_tree = None if single else partials
-    ir = ir.with_body(ir.body, out_tree=out_tree)
+    ir = ir.with_body(ir.body, out_tree=out_tree, primal_errors=with_value)
     what = "value and gradient" if with_value else "gradient"
     doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
     result = build(fun, kind, ir, {"argnums": argnums}, doc)
@@ -207,6 +207,7 @@ def jacobian(fun: Any = None, argnums: Any = 0) -> Any:
         fn = _primal(f)
         indices, single = resolve_argnums(fn, plain)
         ir = _forward_columns(fn, indices, single, transformed_name("jacobian", fn.name))
+        ir = ir.with_body(ir.body, primal_errors=False)     # derivatives only, as grad
         doc = f"Jacobian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
         return build(f, "jacobian", ir, {"argnums": plain}, doc)
     return _decorator_or_call(fun, make)
@@ -225,6 +226,7 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
         # Jacobian is ((h,),) for argnums=(0,), as in JAX
         g = g.with_body(g.body, out_tree=None if single else tuple(range(len(indices))))
         ir = _forward_columns(g, indices, single, transformed_name("hessian", fn.name))
+        ir = ir.with_body(ir.body, primal_errors=False)     # derivatives only, as grad
         doc = f"Hessian of {fn.name}() with respect to {describe_argnums(fn, indices)}."
         return build(f, "hessian", ir, {"argnums": plain}, doc)
     return _decorator_or_call(fun, make)

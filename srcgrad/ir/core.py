@@ -145,6 +145,11 @@ class Function:
     # each; otherwise ((group_name, count), ...), e.g. jvp's
     # (("primals", 2), ("tangents", 2)), unpacked at the top of the function.
     in_groups: Any = None
+    # Whether the function fails where the user's function does: unused
+    # primal work that may raise is kept (value_and_grad, jvp).  Transforms
+    # returning derivatives only (grad, jacobian, hessian) evaluate just what
+    # the derivative needs, as JAX does: ``grad(math.log)(-1.0)`` is -1.0.
+    primal_errors: bool = True
 
     @property
     def params(self) -> tuple[Var, ...]:
@@ -153,7 +158,7 @@ class Function:
     def with_body(self, body: Region, **changes: Any) -> "Function":
         data = dict(name=self.name, param_names=self.param_names, body=body,
                     defaults=self.defaults, filename=self.filename, doc=self.doc, origin=self.origin,
-                    out_tree=self.out_tree, in_groups=self.in_groups)
+                    out_tree=self.out_tree, in_groups=self.in_groups, primal_errors=self.primal_errors)
         data.update(changes)
         return Function(**data)
 

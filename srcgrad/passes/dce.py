@@ -17,7 +17,10 @@ An unused *primal* equation (one without a role: the user's own
 computation) is kept when its primitive may raise on its operands
 (`srcgrad.primitives.core.may_raise`): ``unused = math.acosh(x)`` raises
 `ValueError` for ``x < 1``, and the transformed function must fail where the
-user's function does.  Unused derivative code is always dropped.
+user's function does -- in transforms that return f's value (value_and_grad,
+jvp: `Function.primal_errors`); grad, jacobian and hessian evaluate only
+what the derivative needs, as JAX does.  Unused derivative code is always
+dropped.
 
 Structured equations may declare a ``prune`` hook that drops unused outputs
 (and the region results feeding them) instead of keeping the whole equation;
@@ -28,13 +31,25 @@ their "fails_like" declaration) is dropped: the failure still happens.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from ..ir.core import Eqn, Function, Region, Var
 from ..primitives.core import may_raise
 from .util import nested
 
 
+# Whether the function being cleaned keeps failing primal work
+# (`Function.primal_errors`); read by `must_keep`, which the structured
+# equations' prune hooks call too.
+_PRIMAL_ERRORS: ContextVar[bool] = ContextVar("primal_errors", default=True)
+
+
 def dead_code(fn: Function) -> Function:
-    return fn.with_body(_region(fn.body, derivative=False))
+    token = _PRIMAL_ERRORS.set(fn.primal_errors)
+    try:
+        return fn.with_body(_region(fn.body, derivative=False))
+    finally:
+        _PRIMAL_ERRORS.reset(token)
 
 
 def must_keep(eqn: Eqn, derivative: bool = False) -> bool:
@@ -44,7 +59,7 @@ def must_keep(eqn: Eqn, derivative: bool = False) -> bool:
     only recompute values the forward sweep computed, failures included."""
     if eqn.prim.hooks.get("effect"):
         return True
-    if derivative or eqn.role:
+    if derivative or eqn.role or not _PRIMAL_ERRORS.get():
         return False
     if nested(eqn):
         return any(must_keep(e) for r in eqn.regions for e in r.eqns)

@@ -36,7 +36,7 @@ def _live_eqns(region: Region, needed: set[Var]) -> tuple[Eqn, ...]:
     """The equations of `region` that compute something in `needed` (as
     `_reads` found it): the rest may read parameters a pruned region no
     longer has, so they go with them (the IR stays valid after each pass)."""
-    return tuple(e for e in region.eqns if e.prim.hooks.get("effect") or any(o in needed for o in e.outs))
+    return tuple(e for e in region.eqns if must_keep(e) or any(o in needed for o in e.outs))
 
 
 def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:

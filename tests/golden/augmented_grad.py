@@ -16,7 +16,6 @@ def grad_augmented(x, y):
     z_2 = z_1 * y
     t = 1 + x * x
     z_3 = z_2 / t
-    z_4 = z_3 ** 2
     # backward of line 66: z **= 2
     dz = 2.0 * z_3
     # backward of line 65: z /= 1 + x * x

@@ -10,7 +10,6 @@ import math
 def grad_grad_log_exp(x, y):
     """Gradient of grad_log_exp() with respect to x."""
     z = x * y
-    log_z = math.log(z)
     # backward of line 16: return math.log(z) + math.exp(z)
     dz = y * math.exp(z) - y * (1.0 / z / z)
     # backward of line 15: z = x * y

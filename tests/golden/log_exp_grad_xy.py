@@ -10,7 +10,6 @@ import math
 def grad_log_exp(x, y):
     """Gradient of log_exp() with respect to x, y."""
     z = x * y
-    log_z = math.log(z)
     # backward of line 16: return math.log(z) + math.exp(z)
     dz = 1.0 / z + math.exp(z)
     # backward of line 15: z = x * y

@@ -8,8 +8,6 @@ import math
 
 def grad_log_squared(x):
     """Gradient of log_squared() with respect to x."""
-    log_x = math.log(x)
-    t = log_x ** 2
     # backward of line 53: return math.log(x)**2
-    dx = 2.0 * log_x / x
+    dx = 2.0 * math.log(x) / x
     return dx

@@ -5,8 +5,6 @@
 
 def grad_product_squared(x, y):
     """Gradient of product_squared() with respect to y."""
-    t = x * y
-    t_1 = t ** 2
     # backward of line 57: return (x*y)**2
-    dy = 2.0 * t * x
+    dy = 2.0 * (x * y) * x
     return dy

@@ -12,18 +12,14 @@ import math
 
 def grad_double_sum(x, n):
     """Gradient of double_sum() with respect to x."""
-    s = 0.0
-    for i in range(n):
-        for j in range(3):
-            s = s + math.sin(x * i + j) * x
     # backward of line 74: for i in range(n):
     dx = 0.0
-    for i_1 in reversed(range(n)):
+    for i in reversed(range(n)):
         # backward of line 75: for j in range(3):
         dx_1 = 0.0
-        for j_1 in reversed(range(3)):
-            t = x * i_1 + j_1
+        for j in reversed(range(3)):
+            t = x * i + j
             # backward of line 76: s = s + math.sin(x * i + j) * x
-            dx_1 = dx_1 + (x * math.cos(t) * i_1 + math.sin(t))
+            dx_1 = dx_1 + (x * math.cos(t) * i + math.sin(t))
         dx = dx + dx_1
     return dx

@@ -13,26 +13,19 @@ import math
 
 def grad_odd_powers(x):
     """Gradient of odd_powers() with respect to x."""
-    s = 0.0
-    for i in range(6):
-        if i % 2 == 0:
-            pass
-        else:
-            s = s + x ** i
     # backward of line 82: for i in range(6):
     dx = 0.0
-    for i_1 in reversed(range(6)):
+    for i in reversed(range(6)):
         # backward of line 83: if i % 2 == 0:
-        if i_1 % 2 == 0:
+        if i % 2 == 0:
             dx_1 = 0.0
         else:
-            t = x ** i_1
+            t = x ** i
             # backward of line 85: s += x ** i
             t_1 = t == 0
             t_2 = x if t_1 else 1.0
-            t_3 = i_1 - 1
-            dx_1 = 1.0 * (0.0 if i_1 == 0 else i_1 * ((t_2 ** t_3 if t_2 or
-                t_3 >= 0 else math.inf) if t_1 else t / (1.0 if x == 0 else x))
-                )
+            t_3 = i - 1
+            dx_1 = 1.0 * (0.0 if i == 0 else i * ((t_2 ** t_3 if t_2 or t_3 >=
+                0 else math.inf) if t_1 else t / (1.0 if x == 0 else x)))
         dx = dx + dx_1
     return dx
