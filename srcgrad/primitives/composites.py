@@ -53,7 +53,7 @@ def _hypot(b: Any, *xs: Any) -> Any:
 def _hypot_n_partials(b: Any, *xs_and_out: Any) -> tuple:
     # d/dx_i sqrt(sum x_j^2) = x_i / hypot, as for the binary primitive
     *xs, out = xs_and_out
-    return tuple(b.div(x, out) for x in xs)
+    return tuple(b.ieee_div(x, out) for x in xs)
 
 
 def _hypot_n_sympy(sp: Any, *xs: Any) -> Any:
