@@ -72,9 +72,14 @@ def test_bad_order_is_a_srcgrad_error(mod, order):
                                                ((1.0, 2.0), (1.0, 0.0, 0.0))])
 def test_jvp_with_the_wrong_number_of_tangents(mod, primals, tangents):
     with pytest.raises(SrcGradError):
-        jvp(mod.f)(primals, tangents)
-    with pytest.raises(SrcGradError):
         jvp(mod.f, primals, tangents)
+    # jvp(f) is the generated function itself (no wrapper, no per-call
+    # checks): it completes a short group with f's defaults (zero tangents),
+    # as f(*primals) would; a group too short or too long for f's parameters
+    # fails in its own tuple unpacking, never with a number
+    if not all(1 <= len(group) <= 2 for group in (primals, tangents)):
+        with pytest.raises(ValueError, match="values to unpack"):
+            jvp(mod.f)(primals, tangents)
 
 
 def test_primitive_from_lambda_and_partial():
