@@ -250,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="syntax highlighting (auto: on a terminal, when pygments is installed)")
     _add_target(command("ir", cmd_ir, "print the SSA IR: the primal function and its derivative"))
     _add_target(command("verify", cmd_verify,
-                        "check the gradient against sympy's diff; exit status 1 on a mismatch"),
+                        "check the generated gradient against sympy's diff and finite differences of the "
+                        "function itself; exit status 0 proved or agreed, 1 mismatch, 3 could not "
+                        "check, 2 error"),
                 transform=False)
     export = command("export", cmd_export,
                      "write a standalone module with the gradients of one or more functions "
