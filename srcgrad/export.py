@@ -295,7 +295,9 @@ def literal_node(value: Any) -> ast.expr | None:
 
 
 def _assign(name: str, value: ast.expr) -> ast.Assign:
-    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+    """``name = value``, with the positions `ast.unparse` reads (on 3.11 and
+    3.12 it looks up ``lineno`` of every assignment for type comments)."""
+    return ast.fix_missing_locations(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value))
 
 
 def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
