@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 import srcgrad
 from srcgrad.codegen.emit import GeneratedTextError, check_text, comment_text
 from srcgrad.codegen.naming import Namer
-from srcgrad.codegen.pyast import constant, plain_value
+from srcgrad.codegen.literals import constant, plain_value
 from srcgrad.ir.core import Var
 
 from .cli_samples import env_with_srcgrad
