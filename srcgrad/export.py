@@ -279,14 +279,16 @@ def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
 
     The generated text is the code generator's output; it is copied (its
     comments kept) only after checking it is imports then one plain ``def
-    name(...)``: no decorator, default or annotation, nothing that runs at
-    import but the ``def`` itself."""
+    name(...)``: no decorator or annotation, defaults that are only literals
+    as `literals.constant` writes them or names of module globals (the code
+    generator's ``_default_x``, which export provides or refuses as any
+    other global) -- nothing that runs at import but the ``def`` itself."""
     tree = ast.parse(source)
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     rest = tree.body[len(imports):]
     plain = (len(rest) == 1 and isinstance(rest[0], ast.FunctionDef) and rest[0].name == name
              and not rest[0].decorator_list and rest[0].returns is None
-             and not rest[0].args.defaults and not any(rest[0].args.kw_defaults)
+             and all(_plain_default(d) for d in rest[0].args.defaults + rest[0].args.kw_defaults)
              and all(arg.annotation is None for arg in ast.walk(rest[0].args) if isinstance(arg, ast.arg)))
     if not plain or len(imports) != sum(1 for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))):
         raise ExportError(f"internal error: the generated code of {name}() is not one plain function "
@@ -300,6 +302,20 @@ def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
             dotted_name(node.module, "module name")
     lines = source_lines(source)
     return imports, "".join(lines[rest[0].lineno - 1:]).strip("\n")
+
+
+def _plain_default(node: ast.expr | None) -> bool:
+    """A default value the code generator writes: a literal (``2.0``,
+    ``-0.0``, ``float('inf')``, tuples of them) or a global's name."""
+    if node is None or isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _plain_default(node.operand)
+    if isinstance(node, ast.Tuple):
+        return all(_plain_default(item) for item in node.elts)
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float"
+            and not node.keywords and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in ("inf", "nan"))
 
 
 def _files_read(fn: Transformed) -> set[str]:

@@ -374,6 +374,35 @@ def test_exported_global_shadowing_a_builtin_the_generated_code_reads(tmp_path, 
     assert close(space["grad_f"](0.3, 3), numeric_gradient(loop_reference, (0.3,), (0,))[0])
 
 
+DEFAULTS_MODULE = """\
+import math
+
+
+def f(x, scale=2.5, shift=-0.0, cap=float("inf"), power=3):
+    return min(scale * x ** power + shift, cap) + math.sin(x)
+"""
+
+
+def defaults_reference(x: float) -> float:
+    return min(2.5 * x ** 3 - 0.0, math.inf) + math.sin(x)
+
+
+def test_exported_functions_keep_their_default_values(tmp_path, monkeypatch):
+    """A function with defaults (signed zero, inf, an int) exports,
+    and the exported gradient uses them, as Python would."""
+    monkeypatch.chdir(tmp_path)
+    module = _load(tmp_path, "with_defaults", DEFAULTS_MODULE)
+    functions = [srcgrad.grad(module.f), srcgrad.value_and_grad(module.f), srcgrad.jvp(module.f)]
+    space: dict = {}
+    exec(compile(export_source(functions), "exported", "exec"), space)
+    want = numeric_gradient(defaults_reference, (0.6,), (0,))[0]
+    assert close(space["grad_f"](0.6), want)
+    value, slope = space["value_and_grad_f"](0.6)
+    assert value == module.f(0.6) and close(slope, want)
+    primal, tangent = space["jvp_f"]((0.6,), (1.0,))
+    assert primal == module.f(0.6) and close(tangent, want)
+
+
 # --- constants that are int/float subclasses -------------------------------------------
 
 class Shouty(float):
