@@ -12,19 +12,22 @@ copied.
 What cannot be written out is refused with an `ExportError` naming it: a
 closure, a function without source, an object that is neither a module, a
 function nor a literal, anything that would need srcgrad at run time, and two
-different things wanting the same name.  The finished text is compiled (not
-run) and every global name its code loads is checked to be defined in it or
-a builtin, so an export either works without srcgrad or is refused.
+different things wanting the same name -- builtins the generated code reads
+(``range``, ``float``) included: a user's global ``range = 0.5`` that a
+copied primitive needs cannot share the module with a gradient's loop.
+The finished text is compiled (not run) and every global name its code
+loads is checked to be defined in it or a builtin, so an export either works
+without srcgrad or is refused.
 
 Nothing from the user's world (file, module and function names, docstrings,
 string or number constants) is pasted into the module as text: everything
 srcgrad writes around the code is built as AST nodes -- names checked to be
-identifiers, values as ``ast.Constant`` of plain ``int``/``float``/``str``
-values, never ``repr()`` of the user's object -- and printed by
-`ast.unparse`.  The only text copied as it is: the code generator's output
-(checked to be one plain ``def``) and the user's own primitive sources
-(checked to be one ``def`` of the function's name).  `export_to_file` never
-writes over a source file it read.
+identifiers, values by the code generator's own `literals.literal_node`
+(plain ``int``/``float``/``str``... values, never ``repr()`` of the user's
+object) -- and printed by `ast.unparse`.  The only text copied as it is:
+the code generator's output (checked to be one plain ``def``) and the
+user's own primitive sources (checked to be one ``def`` of the function's
+name).  `export_to_file` never writes over a source file it read.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ import types
 import unicodedata
 from typing import Any, Iterable, Iterator, Sequence
 
+from .codegen.literals import literal_node
 from .errors import ExportError, SourceLocation
 from .primitives.user import UserPrimitive
 from .transform import Transformed, original
@@ -141,6 +145,10 @@ class _ModuleText:
                 self.add_import(node)
         self.generated.append(definition)
         self.names.append(name)
+        bound = set(gm.globals) | {a.asname or a.name.split(".")[0] for node in imports for a in node.names}
+        for read in sorted(set(global_names(fn.generated.__code__)) - bound - {name}):
+            if hasattr(builtins, read):
+                self.builtin(read, _location(user_fn))
         where = os.path.basename(inspect.getsourcefile(user_fn) or "?")
         doc = (fn.generated.__doc__ or "").strip().splitlines()
         self.summary.append(f"{name}: {doc[0] if doc else fn.transform} ({where})")
@@ -171,7 +179,7 @@ class _ModuleText:
             real = dotted_name(obj.__name__, "module name", where)
             alias = None if real == name else name
             self.add_import(ast.Import(names=[ast.alias(name=real, asname=alias)]))
-        elif (value := literal_node(obj)) is not None:
+        elif (value := literal_node(obj, lambda builtin: self.builtin(builtin, where))) is not None:
             self.constants.append(_assign(name, value))
         elif _importable(obj):
             real = identifier(obj.__name__, "name", where)
@@ -185,6 +193,12 @@ class _ModuleText:
             raise ExportError(
                 f"{name!r} is a {type(obj).__name__}, which cannot be written into a standalone module "
                 f"(only modules, functions, numbers, strings and tuples of them can)", where)
+
+    def builtin(self, name: str, where: SourceLocation | None = None) -> ast.Name:
+        """A node reading the builtin `name`, which nothing else in the
+        module may then be named (generated code and literals read it)."""
+        self.claim(name, getattr(builtins, name), where)
+        return ast.Name(id=name, ctx=ast.Load())
 
     def add_import(self, node: ast.stmt) -> None:
         self.imports[ast.unparse(node)] = node
@@ -254,48 +268,10 @@ def dotted_name(name: Any, what: str, where: SourceLocation | None = None) -> st
     return name
 
 
-def literal_node(value: Any) -> ast.expr | None:
-    """An AST literal of `value`'s plain value, or None when it has none.
-
-    Instances of subclasses (``numpy.float64``, ``IntEnum``, a float with its
-    own ``__repr__``) become the plain ``int``/``float``/... they hold, read
-    with the base type's own methods so no method of the subclass runs;
-    tuples and frozensets must be exactly those types (a named tuple's fields
-    would be lost).  inf, nan and -0.0 print exactly (`ast.unparse`)."""
-    if value is None or type(value) is bool:
-        return ast.Constant(value)
-    if isinstance(value, bool):                     # pragma: no cover - bool cannot be subclassed
-        return None
-    if isinstance(value, int):
-        plain = int.__int__(value)
-        try:
-            int.__repr__(plain)
-        except ValueError:                          # more digits than Python will print or read
-            return None
-        return ast.Constant(plain)
-    if isinstance(value, float):
-        return ast.Constant(float.__float__(value))
-    if isinstance(value, complex):
-        return ast.Constant(complex(complex.real.__get__(value), complex.imag.__get__(value)))
-    if isinstance(value, str):
-        return ast.Constant(str.__str__(value))
-    if isinstance(value, bytes):
-        return ast.Constant(bytes.__bytes__(value))
-    if type(value) is tuple:
-        items = [literal_node(item) for item in value]
-        return None if None in items else ast.Tuple(elts=items, ctx=ast.Load())
-    if type(value) is frozenset:
-        items = [literal_node(item) for item in value]
-        if None in items:
-            return None
-        items.sort(key=ast.dump)                    # deterministic text, whatever the hash order
-        return ast.Call(func=ast.Name(id="frozenset", ctx=ast.Load()),
-                        args=[ast.Tuple(elts=items, ctx=ast.Load())] if items else [], keywords=[])
-    return None
-
-
 def _assign(name: str, value: ast.expr) -> ast.Assign:
-    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+    """``name = value``, with the positions `ast.unparse` reads (on 3.11 and
+    3.12 it looks up ``lineno`` of every assignment for type comments)."""
+    return ast.fix_missing_locations(ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value))
 
 
 def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
@@ -303,14 +279,16 @@ def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
 
     The generated text is the code generator's output; it is copied (its
     comments kept) only after checking it is imports then one plain ``def
-    name(...)``: no decorator, default or annotation, nothing that runs at
-    import but the ``def`` itself."""
+    name(...)``: no decorator or annotation, defaults that are only literals
+    as `literals.constant` writes them or names of module globals (the code
+    generator's ``_default_x``, which export provides or refuses as any
+    other global) -- nothing that runs at import but the ``def`` itself."""
     tree = ast.parse(source)
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     rest = tree.body[len(imports):]
     plain = (len(rest) == 1 and isinstance(rest[0], ast.FunctionDef) and rest[0].name == name
              and not rest[0].decorator_list and rest[0].returns is None
-             and not rest[0].args.defaults and not any(rest[0].args.kw_defaults)
+             and all(_plain_default(d) for d in rest[0].args.defaults + rest[0].args.kw_defaults)
              and all(arg.annotation is None for arg in ast.walk(rest[0].args) if isinstance(arg, ast.arg)))
     if not plain or len(imports) != sum(1 for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))):
         raise ExportError(f"internal error: the generated code of {name}() is not one plain function "
@@ -324,6 +302,20 @@ def _generated_parts(source: str, name: str) -> tuple[list[ast.stmt], str]:
             dotted_name(node.module, "module name")
     lines = source_lines(source)
     return imports, "".join(lines[rest[0].lineno - 1:]).strip("\n")
+
+
+def _plain_default(node: ast.expr | None) -> bool:
+    """A default value the code generator writes: a literal (``2.0``,
+    ``-0.0``, ``float('inf')``, tuples of them) or a global's name."""
+    if node is None or isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _plain_default(node.operand)
+    if isinstance(node, ast.Tuple):
+        return all(_plain_default(item) for item in node.elts)
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "float"
+            and not node.keywords and len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in ("inf", "nan"))
 
 
 def _files_read(fn: Transformed) -> set[str]:
@@ -481,8 +473,12 @@ def _same_value(a: Any, b: Any) -> bool:
     (0.0 and -0.0 differ; nan is nan)."""
     if type(a) is not type(b):
         return False
-    node_a, node_b = literal_node(a), literal_node(b)
+    node_a, node_b = literal_node(a, _name), literal_node(b, _name)
     return node_a is not None and node_b is not None and ast.dump(node_a) == ast.dump(node_b)
+
+
+def _name(name: str) -> ast.Name:
+    return ast.Name(id=name, ctx=ast.Load())
 
 
 def _importable(obj: Any) -> bool:

@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 
 import srcgrad
 from srcgrad.errors import ArgumentError, ExportError
-from srcgrad.export import export_source, literal_node
+from srcgrad.codegen.literals import literal_node
+from srcgrad.export import export_source
 
 from .cli_samples import PYTHON, env_with_srcgrad, exec_source, run_cli
 from .reference import close, numeric_gradient
@@ -314,6 +315,94 @@ def test_global_names_that_are_not_identifiers_are_refused(tmp_path, monkeypatch
     assert not (tmp_path / MARKER).exists()
 
 
+SHADOWING_PRIMITIVE = """\
+import srcgrad
+
+{name} = 0.5
+
+
+@srcgrad.primitive
+def prim(u):
+    return {name} * u * u
+
+
+@prim.derivative
+def _(u):
+    return 2.0 * {name} * u
+"""
+
+LOOP_USER = """\
+from {primitive_module} import prim
+
+
+def f(x, n):
+    s = x
+    for i in range(n):
+        s = prim(s) + x
+    return s
+"""
+
+
+def loop_reference(x: float, n: int = 3) -> float:
+    s = x
+    for _ in range(n):
+        s = 0.5 * s * s + x
+    return s
+
+
+@pytest.mark.parametrize("name", ["range", "reversed"])
+def test_exported_global_shadowing_a_builtin_the_generated_code_reads(tmp_path, monkeypatch, name):
+    """A user primitive in one module reads a global named like a builtin
+    (``range = 0.5``) that a gradient written in another module needs as the
+    builtin (its loop): one exported module cannot hold both under one name,
+    so the export is refused naming it, or works -- never a module whose
+    gradient calls the user's object instead of the builtin."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    primitive_module = f"shadow_prim_{name}"
+    (tmp_path / f"{primitive_module}.py").write_text(SHADOWING_PRIMITIVE.format(name=name))
+    module = _load(tmp_path, f"shadow_user_{name}", LOOP_USER.format(primitive_module=primitive_module))
+    gradient = srcgrad.grad(module.f)
+    assert close(gradient(0.3, 3), numeric_gradient(loop_reference, (0.3,), (0,))[0])
+    try:
+        text = export_source([gradient])
+    except ExportError as exc:
+        assert repr(name) in str(exc)
+        return
+    space: dict = {}
+    exec(compile(text, "exported", "exec"), space)
+    assert close(space["grad_f"](0.3, 3), numeric_gradient(loop_reference, (0.3,), (0,))[0])
+
+
+DEFAULTS_MODULE = """\
+import math
+
+
+def f(x, scale=2.5, shift=-0.0, cap=float("inf"), power=3):
+    return min(scale * x ** power + shift, cap) + math.sin(x)
+"""
+
+
+def defaults_reference(x: float) -> float:
+    return min(2.5 * x ** 3 - 0.0, math.inf) + math.sin(x)
+
+
+def test_exported_functions_keep_their_default_values(tmp_path, monkeypatch):
+    """A function with defaults (signed zero, inf, an int) exports,
+    and the exported gradient uses them, as Python would."""
+    monkeypatch.chdir(tmp_path)
+    module = _load(tmp_path, "with_defaults", DEFAULTS_MODULE)
+    functions = [srcgrad.grad(module.f), srcgrad.value_and_grad(module.f), srcgrad.jvp(module.f)]
+    space: dict = {}
+    exec(compile(export_source(functions), "exported", "exec"), space)
+    want = numeric_gradient(defaults_reference, (0.6,), (0,))[0]
+    assert close(space["grad_f"](0.6), want)
+    value, slope = space["value_and_grad_f"](0.6)
+    assert value == module.f(0.6) and close(slope, want)
+    primal, tangent = space["jvp_f"]((0.6,), (1.0,))
+    assert primal == module.f(0.6) and close(tangent, want)
+
+
 # --- constants that are int/float subclasses -------------------------------------------
 
 class Shouty(float):
@@ -402,7 +491,8 @@ def test_subclass_constants_are_written_as_plain_values(tmp_path, monkeypatch, v
     assert Shouty.calls == before, "repr() of the user's object was used"
     node = next(n for n in ast.parse(text).body
                 if isinstance(n, ast.Assign) and n.targets[0].id == "VALUE")
-    written = eval(compile(ast.Expression(node.value), "const", "eval"), {"__builtins__": {}})
+    # evaluated with no builtin but float (inf and nan are written float('inf'), as in generated code)
+    written = eval(compile(ast.Expression(node.value), "const", "eval"), {"__builtins__": {"float": float}})
     assert not (tmp_path / MARKER).exists()
     if isinstance(value, bool):
         assert written is value

@@ -14,12 +14,12 @@ statements through an ``emit_stmt`` hook.
 from __future__ import annotations
 
 import ast
-import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var, arrange_results
+from .literals import constant
 from .naming import BUILTIN, MODULE, OBJECT, ModuleNames, Namer, builtin_name, temporary_name
 
 COMMENT_MARKER = "__srcgrad_comment_{}__"
@@ -124,35 +124,6 @@ class CodegenContext:
     def temporary_name(self, eqn: Eqn) -> str:
         return temporary_name(eqn.prim.name, [self.name_of(a) if isinstance(a, Var) else None
                                               for a in eqn.args])
-
-
-def plain_value(value: Any) -> Any:
-    """`value` as a plain ``bool``/``int``/``float``/``str``/``None`` with
-    exactly its value: a subclass (``numpy.float64``, an ``IntEnum``, a float
-    with its own ``__repr__``) is never printed through its own methods.
-    Anything else is refused: only these can be literals in generated code."""
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if isinstance(value, int):            # bool cannot be subclassed: an int subclass
-        return int.__int__(value)
-    if isinstance(value, float):
-        return float.__float__(value)
-    if isinstance(value, str):
-        return str.__str__(value)
-    raise TypeError(f"a {type(value).__name__} cannot be written as a literal in generated code")
-
-
-def constant(value: Any, builtin: Callable[[str], ast.expr]) -> ast.expr:
-    """A literal for `value`; `builtin` gives a node reading a builtin (for
-    ``float('inf')``, which has no literal).  -0.0 keeps its sign."""
-    value = plain_value(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        text = "nan" if value != value else "inf"
-        call = ast.Call(func=builtin("float"), args=[ast.Constant(text)], keywords=[])
-        return ast.UnaryOp(op=ast.USub(), operand=call) if value < 0 else call
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.copysign(1, value) < 0:
-        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
-    return ast.Constant(value)
 
 
 END = 1 << 30
