@@ -257,8 +257,9 @@ class ControlFlowLowering:
         line = self.src.location(node).lineno
         for n in (set(then_env) ^ set(else_env)) - set(env0):
             self.note_unbound(n, node, f"{n!r} is assigned in only one branch of the condition at line {line}: "
-                                       f"when the other is taken it has no value here (Python would raise "
-                                       f"UnboundLocalError); give it a value before the condition or in both "
+                                       f"srcgrad reads it here as possibly unassigned, since it has no value when "
+                                       f"the other branch is taken (srcgrad does not prove that this line is "
+                                       f"then skipped); give it a value before the condition or in both "
                                        f"branches")
 
     def _return_shape(self, a: Outcome, b: Outcome, node: ast.AST) -> Any:
@@ -348,8 +349,8 @@ class ControlFlowLowering:
             for n in new:
                 why[n] = (
                     f"{n!r} is assigned only inside the loop at line {line}, whose {bound} are known only at "
-                    f"run time: when it runs zero times, {n!r} has no value here (Python would raise "
-                    f"UnboundLocalError); give it a value before the loop")
+                    f"run time: when it runs zero times, {n!r} has no value after it, so srcgrad reads it "
+                    f"here as possibly unassigned; give it a value before the loop")
             return why
         if not runs:
             for n in new:
