@@ -52,17 +52,41 @@ def foreign_decorator(node: ast.FunctionDef, func: types.FunctionType) -> ast.ex
     ``@srcgrad.primitive(domain=...)``, ``@p.derivative``, ...), or None."""
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if not _is_srcgrad_decorator(_resolve(target, func)):
+        found = _resolve(target, func)
+        if found is MISSING and _names_its_own_rule(decorator, func):
+            continue
+        if not _is_srcgrad_decorator(found):
             return decorator
     return None
+
+
+def _names_its_own_rule(decorator: ast.expr, func: types.FunctionType) -> bool:
+    """Whether `decorator` is ``@<something>.derivative`` on a function some
+    user primitive holds as its rule.  The ``<something>`` may be a local of
+    the scope the ``def`` ran in (``@mod.p.derivative`` in a test or a
+    function body), which cannot be looked up afterwards; but the rule is
+    the very function the primitive received, so that decorator was a
+    primitive's ``.derivative``.  One that resolves to anything else is
+    judged by what it resolves to."""
+    from ..primitives.user import is_rule
+    return isinstance(decorator, ast.Attribute) and decorator.attr == "derivative" and is_rule(func)
 
 
 def _resolve(node: ast.expr, func: types.FunctionType) -> Any:
     """The object a dotted decorator name refers to now, looked up as Python
     would have when the ``def`` ran; MISSING when it cannot be told without
     running code (anything but names and attributes of modules and of
-    srcgrad primitives)."""
+    srcgrad primitives) or names a local of the enclosing scope that the
+    function does not itself use."""
     if isinstance(node, ast.Name):
+        # a decorator runs in the scope enclosing the def: a name the body
+        # also uses is one of the function's closure cells, the same variable
+        code = func.__code__
+        if node.id in code.co_freevars and func.__closure__:
+            try:
+                return func.__closure__[code.co_freevars.index(node.id)].cell_contents
+            except ValueError:      # empty cell
+                return MISSING
         scope = getattr(func, "__globals__", {})
         if node.id in scope:
             return scope[node.id]
