@@ -324,6 +324,67 @@ def test_the_cache_does_not_keep_functions_alive():
     assert all(r() is None for r in refs)
 
 
+def test_the_cache_does_not_keep_a_namespace_alive():
+    # the functions' readings refer to their globals, helpers and primitives,
+    # which refer back to the functions: still nothing is kept alive
+    refs = []
+    for k in range(4):
+        nb = Notebook()
+        nb.run(f"""
+            import math, srcgrad
+            @srcgrad.primitive
+            def soft(u):
+                return math.log1p(math.exp(u))
+            @soft.derivative
+            def _(u):
+                return 1.0 / (1.0 + math.exp(-u))
+            def helper(u):
+                return soft(u) * u
+            def f(x):
+                return helper(x) + {k}.0 * math.sin(x)
+        """)
+        for transform in (grad, value_and_grad, srcgrad.hessian, srcgrad.jvp):
+            transform(nb["f"])
+        assert close(grad(grad(nb["f"]))(0.3), fd(grad(nb["f"]), 0.3), rel=1e-6)
+        refs += [weakref.ref(nb[name]) for name in ("f", "helper", "soft", "_")]
+        del nb
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_a_rule_decorated_through_a_local_is_used_when_corrected():
+    # ``@box.p.derivative`` names a local of this function, which srcgrad
+    # cannot look up afterwards: still the primitive's own decorator
+    nb = Notebook()
+    nb.run("""
+        import math, srcgrad
+        @srcgrad.primitive
+        def soft(u):
+            return math.log1p(math.exp(u))
+        def f(x):
+            return soft(x * x) + x
+    """)
+    box = type("Box", (), {"p": nb["soft"]})
+
+    @box.p.derivative
+    def _(u):
+        return 2.0          # wrong: corrected below
+    assert close(grad(nb["f"])(0.7), 2.0 * 2 * 0.7 + 1.0)
+
+    @box.p.derivative
+    def _(u):
+        return 1.0 / (1.0 + math.exp(-u))
+    assert_fresh(nb["f"], 0.7)
+
+
+def test_an_unknown_decorator_on_a_local_def_is_refused():
+    nb = Notebook()
+    nb.run("def make(deco):\n    @deco\n    def f(x):\n        return x * x\n    return f\n")
+    f = nb["make"](lambda fn: fn)
+    with pytest.raises(SrcGradError, match="@deco"):
+        grad(f)
+
+
 def test_the_cache_is_reused_while_nothing_changed():
     nb = Notebook()
     nb.run("def f(x):\n    return x * x")

@@ -18,7 +18,7 @@ import linecache
 import types
 from typing import Any
 
-from ..errors import SourceLocation
+from ..errors import ArgumentError, SourceLocation
 from .resolve import MISSING
 
 
@@ -40,6 +40,23 @@ def wrapper_description(obj: Any) -> str | None:
         made = getattr(obj.__code__, "co_qualname", obj.__code__.co_name)
         return f"a wrapper function ({made}, made by a decorator) around {_name(inner)}"
     return f"a {type(obj).__module__}.{type(obj).__qualname__} object around {_name(inner)}"
+
+
+def refused_wrapper(obj: Any) -> ArgumentError | None:
+    """The one refusal of a wrapper given to a transform (``grad(cached)``,
+    ``grad(functools.partial(f, k=0.5))``, a ``functools.wraps`` decorator's
+    result...), naming it, at the ``def`` of the function innermost in it;
+    None when `obj` wraps nothing.  Whether the wrapper is a function or
+    another callable object, the error is the same."""
+    wrapped = wrapper_description(obj)
+    if wrapped is None:
+        return None
+    name = getattr(obj, "__qualname__", None)
+    subject = f"{name} is {wrapped}" if isinstance(name, str) else f"got {wrapped}"
+    return ArgumentError(
+        f"{subject}: srcgrad differentiates the function it is given and never looks through a "
+        f"wrapper, whose effect on the result it cannot see; write what the wrapper does in a plain "
+        f"function, or make the wrapper a srcgrad.primitive with its own derivative", wrapper_location(obj))
 
 
 def _name(obj: Any) -> str:
