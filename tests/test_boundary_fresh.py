@@ -385,6 +385,33 @@ def test_an_unknown_decorator_on_a_local_def_is_refused():
         grad(f)
 
 
+def test_a_table_emptied_in_a_later_cell():
+    # a loop over an empty module table runs no times, as in Python; what it
+    # leaves unassigned is refused, as Python would raise
+    nb = Notebook()
+    nb.run("""
+        import math
+        T = (0.5, -1.25)
+        def f(x):
+            s = x
+            for c in T:
+                s = s * 0.5 + c * math.sin(s)
+            return s * x + sum(T, 1.5) * x + len(T)
+        def g(x):
+            for c in T:
+                t = c * x
+            return t + x
+    """)
+    assert_fresh(nb["f"], 0.8)
+    assert_fresh(nb["g"], 0.8)
+    nb.run("T = ()")
+    assert_fresh(nb["f"], 0.8)
+    with pytest.raises(SrcGradError, match="UnboundLocalError"):
+        grad(nb["g"])
+    with pytest.raises(UnboundLocalError):
+        nb["g"](0.8)
+
+
 def test_the_cache_is_reused_while_nothing_changed():
     nb = Notebook()
     nb.run("def f(x):\n    return x * x")
