@@ -998,3 +998,27 @@ def test_every_new_gradient_reads_the_notebook_as_it_is(edits, x):
         else:
             nb["set_c"](edit[1])
         assert_fresh(nb["f"], x)
+
+
+# --- verify: a stale gradient is not certified ------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda f: grad(f),
+    lambda f: grad(grad(f, 1), 0),
+    lambda f: grad(f, order=2),
+], ids=["grad", "grad-of-grad", "order-2"])
+def test_verify_of_a_gradient_made_before_f_changed_is_a_mismatch(make):
+    nb = Notebook()
+    nb.run("""
+        import math
+        SCALE = 2.0
+        def f(x, y):
+            return SCALE * math.sin(x) * y + x * x
+    """)
+    old = make(nb["f"])
+    assert srcgrad.verify(old).ok           # right while f is as it was
+    nb.run("SCALE = 10.0")
+    report = srcgrad.verify(old)
+    assert report.status == "mismatch", str(report)
+    assert "changed since the gradient was made" in str(report)
+    assert srcgrad.verify(make(nb["f"])).ok
