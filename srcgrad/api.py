@@ -42,12 +42,14 @@ def _primal(fun: Any) -> Any:
                                     f"derivative to give it one")
     if not callable(fun):
         raise ArgumentError(f"expected a function, got {type(fun).__name__}")
+    from .frontend.wrappers import refused_wrapper
+    refusal = refused_wrapper(fun)      # partial, lru_cache...: as for a wrapper function
+    if refusal is not None:
+        raise refusal
     kind = f"{type(fun).__module__}.{type(fun).__qualname__}"
-    inner = getattr(fun, "__wrapped__", None)
-    wraps = f" wrapping {getattr(inner, '__qualname__', inner)!r}" if inner is not None else ""
-    raise ArgumentError(f"got a callable {kind} object{wraps}, not a function: srcgrad differentiates "
+    raise ArgumentError(f"got a callable {kind} object, not a function: srcgrad differentiates "
                         f"functions defined with 'def' (define one that computes what the object "
-                        f"computes)", _where(inner if inspect.isfunction(inner) else type(fun)))
+                        f"computes)", _where(type(fun)))
 
 
 def _where(obj: Any) -> SourceLocation | None:

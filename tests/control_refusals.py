@@ -9,7 +9,6 @@ import math
 
 W = [1.0, 2.0]
 TABLE = {"a": 1.0}
-EMPTY = []
 
 
 # --- loop else clauses ------------------------------------------------------------
@@ -248,13 +247,6 @@ def iterate_float_range(x):
     s = x
     for k in range(2.5):
         s = s * 2.0
-    return s
-
-
-def iterate_empty_table(x):
-    s = x
-    for c in EMPTY:
-        s = s * c
     return s
 
 

@@ -11,6 +11,7 @@ import math
 shadowed = 5.0           # a global with the name of a local of `defined_in_one_branch_shadowing`
 temp = 7.0               # likewise for `defined_in_loop_shadowing`
 FACTORS = (0.5, 2.0, 3.0)
+EMPTY: list = []
 
 
 def defined_in_one_branch(x):
@@ -85,6 +86,15 @@ def zero_trip_runtime(x, n):
     for i in range(n):
         s = s * x + i
     return s
+
+
+def zero_trip_table(x):
+    s = x * 3.0
+    for c in EMPTY:
+        s = s * c
+    for a, b in zip(FACTORS, EMPTY):
+        s = s * a * b
+    return s + sum(EMPTY) + len(EMPTY)
 
 
 def zero_trip_constant(x):

@@ -174,6 +174,16 @@ def test_a_cached_function_is_refused_at_its_definition():
     assert info.value.lineno == inspect.getsourcelines(cached.__wrapped__)[1]
 
 
+def test_a_partial_is_refused_naming_it_at_the_def_it_wraps():
+    # one refusal for every wrapper, a function (functools.wraps) or not:
+    # it names the wrapper and points at the def of the function inside
+    with pytest.raises(ArgumentError, match=r"functools.partial of product\(\)") as info:
+        grad(functools.partial(product, 2.0))
+    assert info.value.filename == __file__
+    assert info.value.lineno == inspect.getsourcelines(product)[1]
+    assert info.value.source_line.strip() == "def product(x, y):"
+
+
 def test_a_class_is_refused_at_its_definition():
     with pytest.raises(ArgumentError) as info:
         grad(Scaler)

@@ -324,6 +324,94 @@ def test_the_cache_does_not_keep_functions_alive():
     assert all(r() is None for r in refs)
 
 
+def test_the_cache_does_not_keep_a_namespace_alive():
+    # the functions' readings refer to their globals, helpers and primitives,
+    # which refer back to the functions: still nothing is kept alive
+    refs = []
+    for k in range(4):
+        nb = Notebook()
+        nb.run(f"""
+            import math, srcgrad
+            @srcgrad.primitive
+            def soft(u):
+                return math.log1p(math.exp(u))
+            @soft.derivative
+            def _(u):
+                return 1.0 / (1.0 + math.exp(-u))
+            def helper(u):
+                return soft(u) * u
+            def f(x):
+                return helper(x) + {k}.0 * math.sin(x)
+        """)
+        for transform in (grad, value_and_grad, srcgrad.hessian, srcgrad.jvp):
+            transform(nb["f"])
+        assert close(grad(grad(nb["f"]))(0.3), fd(grad(nb["f"]), 0.3), rel=1e-6)
+        refs += [weakref.ref(nb[name]) for name in ("f", "helper", "soft", "_")]
+        del nb
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_a_rule_decorated_through_a_local_is_used_when_corrected():
+    # ``@box.p.derivative`` names a local of this function, which srcgrad
+    # cannot look up afterwards: still the primitive's own decorator
+    nb = Notebook()
+    nb.run("""
+        import math, srcgrad
+        @srcgrad.primitive
+        def soft(u):
+            return math.log1p(math.exp(u))
+        def f(x):
+            return soft(x * x) + x
+    """)
+    box = type("Box", (), {"p": nb["soft"]})
+
+    @box.p.derivative
+    def _(u):
+        return 2.0          # wrong: corrected below
+    assert close(grad(nb["f"])(0.7), 2.0 * 2 * 0.7 + 1.0)
+
+    @box.p.derivative
+    def _(u):
+        return 1.0 / (1.0 + math.exp(-u))
+    assert_fresh(nb["f"], 0.7)
+
+
+def test_an_unknown_decorator_on_a_local_def_is_refused():
+    nb = Notebook()
+    nb.run("def make(deco):\n    @deco\n    def f(x):\n        return x * x\n    return f\n")
+    f = nb["make"](lambda fn: fn)
+    with pytest.raises(SrcGradError, match="@deco"):
+        grad(f)
+
+
+def test_a_table_emptied_in_a_later_cell():
+    # a loop over an empty module table runs no times, as in Python; what it
+    # leaves unassigned is refused, as Python would raise
+    nb = Notebook()
+    nb.run("""
+        import math
+        T = (0.5, -1.25)
+        def f(x):
+            s = x
+            for c in T:
+                s = s * 0.5 + c * math.sin(s)
+            return s * x + sum(T, 1.5) * x + len(T)
+        def g(x):
+            for c in T:
+                t = c * x
+            return t + x
+    """)
+    assert_fresh(nb["f"], 0.8)
+    assert_fresh(nb["g"], 0.8)
+    nb.run("T = ()")
+    assert_fresh(nb["f"], 0.8)
+    with pytest.raises(SrcGradError, match="UnboundLocalError"):
+        grad(nb["g"])
+    with pytest.raises(UnboundLocalError):
+        nb["g"](0.8)
+
+
 def test_the_cache_is_reused_while_nothing_changed():
     nb = Notebook()
     nb.run("def f(x):\n    return x * x")
@@ -910,3 +998,27 @@ def test_every_new_gradient_reads_the_notebook_as_it_is(edits, x):
         else:
             nb["set_c"](edit[1])
         assert_fresh(nb["f"], x)
+
+
+# --- verify: a stale gradient is not certified ------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda f: grad(f),
+    lambda f: grad(grad(f, 1), 0),
+    lambda f: grad(f, order=2),
+], ids=["grad", "grad-of-grad", "order-2"])
+def test_verify_of_a_gradient_made_before_f_changed_is_a_mismatch(make):
+    nb = Notebook()
+    nb.run("""
+        import math
+        SCALE = 2.0
+        def f(x, y):
+            return SCALE * math.sin(x) * y + x * x
+    """)
+    old = make(nb["f"])
+    assert srcgrad.verify(old).ok           # right while f is as it was
+    nb.run("SCALE = 10.0")
+    report = srcgrad.verify(old)
+    assert report.status == "mismatch", str(report)
+    assert "changed since the gradient was made" in str(report)
+    assert srcgrad.verify(make(nb["f"])).ok

@@ -85,7 +85,6 @@ REFUSALS = [
     Refusal(R.iterate_dict, "TABLE"),
     Refusal(R.iterate_reversed, "reversed(W)"),
     Refusal(R.iterate_float_range, "range(2.5)", message="int"),
-    Refusal(R.iterate_empty_table, "EMPTY"),
     Refusal(R.iterate_generator_expression, "(x * i for i in range(3))", message="generator"),
     Refusal(R.iterate_range_with_keywords, "range(3, step=1)"),
     Refusal(R.zero_step, "range(0, 3, 0)", message="zero"),
@@ -169,6 +168,7 @@ TRICKY = {
     "zero_trip_runtime": [(0.7, 0), (0.7, -3), (0.7, 2)],
     "zero_trip_constant": [(0.7,)],
     "zero_trip_while": [(0.7,)],
+    "zero_trip_table": [(0.7,)],
     "negative_step_constant": [(0.3,)],
     "negative_step_runtime": [(0.9, 5, 1, -1), (0.9, 7, -2, -3), (0.9, 1, 5, -1), (0.9, 1, 8, 2)],
     "untaken_log": [(-0.5,), (0.5,)],
@@ -253,6 +253,7 @@ def test_tricky_jvp_is_refused_or_correct(name: str) -> None:
     ("zero_trip_runtime", (0.7, 0), 2.0),
     ("zero_trip_constant", (0.7,), 3.0),
     ("zero_trip_while", (0.7,), 2.0),
+    ("zero_trip_table", (0.7,), 3.0),         # a loop over an empty module list runs no times
     ("int_counter_divides", (0.7,), 1.5 ** 3 / 3),
 ])
 def test_tricky_hand_values(name: str, point: tuple, expected: float) -> None:

@@ -9,11 +9,16 @@ that rebinds a module constant, redefines a helper, reassigns a closure cell,
 edits a module-level list or replaces a derivative rule gets a fresh lowering
 from its next `grad`; a gradient made before keeps what it read.
 
-Entries are keyed weakly on the function and hold neither it nor anything
-that refers to it (the IR is stored without its `origin`), so a throwaway
-function is collected with its entry.  The cache is shared by threads: a
-lock guards the dictionary; two threads lowering the same function at once
-both lower it, and either result is valid.
+A function's readings are kept in its own ``__dict__``, never in a table of
+srcgrad's.  A reading cannot avoid referring to the function's world -- its
+globals dict, the helpers and user primitives it inlined, whose globals
+usually hold the function itself -- and Python has no ephemerons: a weakly
+keyed table whose value reaches its key keeps the key alive for ever (every
+function of a notebook namespace, say).  Kept on the function, the reading
+is a plain cycle with it, collected when the function goes.  The IR is
+stored without its `origin`.  The cache is shared by threads: two threads
+lowering the same function at once both lower it, and either result is
+valid (the readings dict is only ever replaced, never updated in place).
 """
 from __future__ import annotations
 
@@ -48,25 +53,45 @@ class Reading:
         return self.ir.with_body(self.ir.body, origin=func)
 
 
-_LOCK = threading.Lock()
-_CACHE: "weakref.WeakKeyDictionary[Any, dict[int, Reading]]" = weakref.WeakKeyDictionary()
+# The attribute of a function's __dict__ holding its `_Readings`.
+# ``functools.wraps`` copies a function's __dict__ to its wrapper; a copied
+# entry is never used there, since a reading holds only for the code it read.
+_ATTRIBUTE = "__srcgrad_readings__"
+
+
+class _Readings(dict):
+    """{id(registry): Reading}.  Pickles as empty: a library pickling
+    functions by value (cloudpickle, for a notebook's functions) carries
+    their ``__dict__``, and a cache means nothing in another process."""
+
+    def __reduce__(self) -> tuple:
+        return (_Readings, ())
+
+
+# Functions with readings, for tests of collection (weak: holds none alive).
+_HOLDERS: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_HOLDERS_LOCK = threading.Lock()
 
 
 def lookup(func: Any, registry: Any) -> Reading | None:
     """The cached reading of `func`, if everything it read is unchanged."""
-    with _LOCK:
-        reading = _CACHE.get(func, {}).get(id(registry))
-    if reading is None or reading.registry is not registry or not reading.still_true(func):
+    readings = getattr(func, "__dict__", {}).get(_ATTRIBUTE)
+    reading = readings.get(id(registry)) if isinstance(readings, _Readings) else None
+    if not isinstance(reading, Reading) or reading.registry is not registry or not reading.still_true(func):
         return None
     return reading
 
 
 def store(func: Any, registry: Any, reading: Reading) -> None:
-    with _LOCK:
-        _CACHE.setdefault(func, {})[id(registry)] = reading
+    readings = func.__dict__.get(_ATTRIBUTE)
+    readings = _Readings(readings) if isinstance(readings, _Readings) else _Readings()
+    readings[id(registry)] = reading
+    func.__dict__[_ATTRIBUTE] = readings    # one atomic replacement: readers see old or new
+    with _HOLDERS_LOCK:
+        _HOLDERS.add(func)
 
 
 def size() -> int:
-    """How many functions have a cached reading (for tests of collection)."""
-    with _LOCK:
-        return len(_CACHE)
+    """How many live functions have a cached reading (for tests)."""
+    with _HOLDERS_LOCK:
+        return len(_HOLDERS)

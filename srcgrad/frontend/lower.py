@@ -31,7 +31,7 @@ from .control import ControlFlowLowering, assigned_names, flatten, structure
 from .resolve import MISSING, Scope, is_number
 from .sequences import SequenceLowering
 from .source import FunctionSource, read_source
-from .wrappers import foreign_decorator, wrapper_description, wrapper_location
+from .wrappers import foreign_decorator, refused_wrapper, wrapper_description
 
 # A lowered Python value: a scalar atom, or a fixed-length tuple of values.
 Value = Union[Atom, tuple]
@@ -424,13 +424,9 @@ def read_function(func: Any, registry: Any = None) -> cache.Reading:
     """Lower `func`, or reuse a lowering of it whose every read still holds."""
     if not callable(func):
         raise ArgumentError(f"expected a function, got {type(func).__name__}")
-    wrapped = wrapper_description(func)
-    if wrapped is not None:
-        raise UnsupportedSyntaxError(
-            f"{getattr(func, '__qualname__', type(func).__name__)} is {wrapped}: srcgrad differentiates "
-            f"the function it is given and never looks through a wrapper, whose effect on the result it "
-            f"cannot see; write what the wrapper does in a plain function, or make the wrapper a "
-            f"srcgrad.primitive with its own derivative", wrapper_location(func))
+    refusal = refused_wrapper(func)
+    if refusal is not None:
+        raise refusal
     if not isinstance(func, types.FunctionType):
         raise ArgumentError(f"srcgrad differentiates functions defined with 'def'; "
                             f"{func!r} is a {type(func).__name__}")

@@ -42,8 +42,9 @@ class Iteration:
 
 
 def _is_table(obj: Any) -> bool:
-    return isinstance(obj, (list, tuple)) and len(obj) > 0 and all(
-        is_number(v) and not isinstance(v, bool) for v in obj)
+    """A module-level list or tuple of numbers (maybe empty: a loop over it
+    runs no times, as in Python)."""
+    return isinstance(obj, (list, tuple)) and all(is_number(v) and not isinstance(v, bool) for v in obj)
 
 
 class SequenceLowering:
@@ -93,6 +94,8 @@ class SequenceLowering:
                 raise self.fail(f"{ast.unparse(node.value)!r} is not a list or tuple of numbers", node.value)
             if isinstance(index, Const):
                 return Const(table[self._const_index(index, len(table), node)])
+            if not table:
+                raise self.fail(f"{ast.unparse(node.value)} is empty: indexing it raises IndexError", node)
             return self.b.apply("const_index", self.scalar(index, node),
                                 params=(("table", ConstTable(table)), ("name", ast.unparse(node.value))))
         seq = self.expr(node.value)
@@ -146,6 +149,8 @@ class SequenceLowering:
             raise self.fail(f"{fn.__name__}() needs a list or tuple", arg)
         if not is_sum:
             return Const(len(seq))
+        if not seq:
+            return start        # as Python's sum: the start value itself
         items = [self.scalar(item, arg) for item in seq]
         return self.apply(SUM_N, start, *items)
 
@@ -172,6 +177,8 @@ class SequenceLowering:
                 table = self.object_of(arg)
                 if not _is_table(table):
                     raise self.fail(f"{ast.unparse(arg)!r} is not a list or tuple of numbers", arg)
+                if not table:
+                    raise self.fail(f"{name}() of an empty sequence: Python raises ValueError", arg)
                 return Const(fn(table))
             # range(...), enumerate/zip of sequences: their items, known now
             items = tuple(self.static_items(arg, arg)) if isinstance(arg, ast.Call) \

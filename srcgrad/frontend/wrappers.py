@@ -18,7 +18,7 @@ import linecache
 import types
 from typing import Any
 
-from ..errors import SourceLocation
+from ..errors import ArgumentError, SourceLocation
 from .resolve import MISSING
 
 
@@ -42,6 +42,23 @@ def wrapper_description(obj: Any) -> str | None:
     return f"a {type(obj).__module__}.{type(obj).__qualname__} object around {_name(inner)}"
 
 
+def refused_wrapper(obj: Any) -> ArgumentError | None:
+    """The one refusal of a wrapper given to a transform (``grad(cached)``,
+    ``grad(functools.partial(f, k=0.5))``, a ``functools.wraps`` decorator's
+    result...), naming it, at the ``def`` of the function innermost in it;
+    None when `obj` wraps nothing.  Whether the wrapper is a function or
+    another callable object, the error is the same."""
+    wrapped = wrapper_description(obj)
+    if wrapped is None:
+        return None
+    name = getattr(obj, "__qualname__", None)
+    subject = f"{name} is {wrapped}" if isinstance(name, str) else f"got {wrapped}"
+    return ArgumentError(
+        f"{subject}: srcgrad differentiates the function it is given and never looks through a "
+        f"wrapper, whose effect on the result it cannot see; write what the wrapper does in a plain "
+        f"function, or make the wrapper a srcgrad.primitive with its own derivative", wrapper_location(obj))
+
+
 def _name(obj: Any) -> str:
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     return f"{name}()" if isinstance(name, str) else repr(obj)
@@ -52,17 +69,41 @@ def foreign_decorator(node: ast.FunctionDef, func: types.FunctionType) -> ast.ex
     ``@srcgrad.primitive(domain=...)``, ``@p.derivative``, ...), or None."""
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if not _is_srcgrad_decorator(_resolve(target, func)):
+        found = _resolve(target, func)
+        if found is MISSING and _names_its_own_rule(decorator, func):
+            continue
+        if not _is_srcgrad_decorator(found):
             return decorator
     return None
+
+
+def _names_its_own_rule(decorator: ast.expr, func: types.FunctionType) -> bool:
+    """Whether `decorator` is ``@<something>.derivative`` on a function some
+    user primitive holds as its rule.  The ``<something>`` may be a local of
+    the scope the ``def`` ran in (``@mod.p.derivative`` in a test or a
+    function body), which cannot be looked up afterwards; but the rule is
+    the very function the primitive received, so that decorator was a
+    primitive's ``.derivative``.  One that resolves to anything else is
+    judged by what it resolves to."""
+    from ..primitives.user import is_rule
+    return isinstance(decorator, ast.Attribute) and decorator.attr == "derivative" and is_rule(func)
 
 
 def _resolve(node: ast.expr, func: types.FunctionType) -> Any:
     """The object a dotted decorator name refers to now, looked up as Python
     would have when the ``def`` ran; MISSING when it cannot be told without
     running code (anything but names and attributes of modules and of
-    srcgrad primitives)."""
+    srcgrad primitives) or names a local of the enclosing scope that the
+    function does not itself use."""
     if isinstance(node, ast.Name):
+        # a decorator runs in the scope enclosing the def: a name the body
+        # also uses is one of the function's closure cells, the same variable
+        code = func.__code__
+        if node.id in code.co_freevars and func.__closure__:
+            try:
+                return func.__closure__[code.co_freevars.index(node.id)].cell_contents
+            except ValueError:      # empty cell
+                return MISSING
         scope = getattr(func, "__globals__", {})
         if node.id in scope:
             return scope[node.id]

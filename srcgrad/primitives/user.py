@@ -52,6 +52,20 @@ def _unique_name(owner: "UserPrimitive", name: str) -> str:
     return given
 
 
+# Every function given to some primitive's `.derivative`: the frontend
+# accepts a ``@<expr>.derivative`` decorator it cannot resolve on these
+# (`frontend.wrappers`).  Weak: a replaced rule is not kept alive.
+_RULES: "weakref.WeakSet[Callable[..., Any]]" = weakref.WeakSet()
+
+
+def is_rule(fn: Any) -> bool:
+    """Whether `fn` was given to a user primitive's `.derivative`."""
+    try:
+        return fn in _RULES
+    except TypeError:       # not weakly referenceable: never registered
+        return False
+
+
 def _check_declarable(fn: Any) -> None:
     """Refuse what cannot be an opaque primitive: generated code calls it by
     a name and checks sample its positional arguments, so it must be a named
@@ -105,6 +119,10 @@ class UserPrimitive:
         """Decorator: `fn(*args)` returns the partial derivative (one argument)
         or a tuple of partials, one per argument."""
         self.derivative_fn = fn
+        try:
+            _RULES.add(fn)
+        except TypeError:   # not a def function: refused when the rule is lowered
+            pass
         self._built.clear()
         return fn
 

@@ -18,6 +18,9 @@ and the gradient that runs against `f` as Python runs it.
    since the reading may not be what runs.
 7. Per path and per argument: mismatch, else not checked, else agreed, else
    proved (`report`).
+8. For a gradient srcgrad made (``verify(grad(f))``), also run it against
+   finite differences of what it was made from (`claim`): a gradient made
+   before ``f`` changed is a mismatch.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from ..primitives.core import REALS
 from ..ir.interpret import MissingTraceHook, PathTooLong, trace
 from ..transform import primal_ir, resolve_argnums
 from .budget import Outcome, Workers
+from .claim import broken_claim
 from .cases import Case, Derivative, cases, derivative_ir
 from .coverage import Side, branch_sides, describe, reached, search, wide_points
 from .numeric import RTOL, Comparison, Evaluator, ProgramEvaluator, merge
@@ -98,6 +102,10 @@ def verify(fun: Any, argnums: Any = 0, *, registry: Any = None, time_budget: flo
         else:
             result = _verdict(name, i, checks, verdicts, time_budget, runs, no_oracle, coverage)
         results.append(result)
+    broken = None if isinstance(fun, Function) else broken_claim(fun, sample, primal.param_names)
+    if broken is not None:      # a stale gradient: right about itself, wrong as what it claims to be
+        results = [replace(r, status=MISMATCH, reason=broken.reason, counterexample=broken.counterexample)
+                   for r in results]
     readings = {v: str(e) for v, e in translator.readings.items()}
     return VerificationReport(primal.name, tuple(results), readings, time.perf_counter() - start)
 
