@@ -267,6 +267,12 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             if obj is MISSING:
                 raise self.fail(f"module {base.__name__!r} has no attribute {node.attr!r}", node)
             return obj
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            maker = self.object_of(node.func)
+            if (getattr(maker, "__module__", None) or "").split(".")[0] == "srcgrad":
+                raise self.fail(f"{ast.unparse(node)} makes a transform inside the differentiated function: "
+                                f"make it once outside (df = {ast.unparse(node)}) and call df here, which "
+                                f"srcgrad differentiates as the code it generated", node)
         raise self.fail("only names and module attributes can be called", node)
 
     def expr_Tuple(self, node: ast.Tuple) -> Value:
@@ -343,6 +349,12 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             raise self.fail(f"{name} is {wrapped}: srcgrad differentiates the function it is given and "
                             f"cannot see what the wrapper does; call the function itself, or make the "
                             f"wrapper's work a srcgrad.primitive", node.func)
+        if isinstance(fn, types.FunctionType) and (fn.__module__ or "").split(".")[0] == "srcgrad" \
+                and not isinstance(fn, UserPrimitive):
+            # srcgrad's own API (grad, jvp, verify...) is not a helper to inline
+            raise self.fail(f"{name}() is srcgrad's own {fn.__name__}: apply it outside the differentiated "
+                            f"function (df = srcgrad.{fn.__name__}(h)) and call the result here, which "
+                            f"srcgrad differentiates as the code it generated", node.func)
         if isinstance(fn, types.FunctionType) and not isinstance(fn, UserPrimitive) \
                 and self.registry.for_callable(fn) is None:
             self.check_helper_closure(fn, name, node)
