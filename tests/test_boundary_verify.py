@@ -281,6 +281,20 @@ def test_the_oracle_agrees_with_right_gradients_and_catches_wrong_ones(which, x)
         assert wrong.mismatch, (x, wrong)
 
 
+@pytest.mark.parametrize("x", [36020.63525646247, 1e4 + 0.5, -2.5e4])
+def test_the_oracle_does_not_take_an_aliased_limit_for_a_mismatch(x):
+    # cos(x * x) oscillates with period ~3/x: wide steps average it away into
+    # a converged-looking 2x; the right partial must never be called wrong
+    def f(t):
+        return t * t + math.cos(t * t)
+
+    def df(t):
+        return 2 * t - 2 * t * math.sin(t * t)
+    assert not Oracle(f, df, (0,)).at((x,))[0].mismatch
+    wrong = Oracle(f, lambda t: 2 * t, (0,)).at((x,))[0]        # the aliased value itself
+    assert wrong.mismatch or wrong.skipped
+
+
 @pytest.mark.parametrize("f, x", [(abs, 0.0), (lambda t: 1.0 if t > 0 else 0.0, 0.0),
                                   (lambda t: max(t, 1.0) * 3.0, 1.0), (math.floor, 2.0)])
 def test_the_oracle_skips_points_where_f_is_not_smooth(f, x):

@@ -36,6 +36,8 @@ RESOLVED = 1e-3      # agreement counts as evidence only with an error bound bel
 # starting steps (central, one-sided) relative to max(|x|, 1): wide first; a
 # function that wiggles on a finer scale (a chaotic loop) settles only at the later ones
 STARTS = ((1e-2, 1e-3), (1e-4, 1e-5), (1e-6, 1e-7))
+# further central starts, which must not contradict an estimate (aliasing)
+FINER_STARTS = (1e-8, 1e-9, 1e-10, 1e-11, 1e-12)
 _CON, _NTAB, _SAFE = 1.4, 10, 2.0
 
 
@@ -103,7 +105,7 @@ class Oracle:
             out[i] = _judge(point, estimate, _as_float(g))
             if out[i].mismatch and self.agrees_at_some_scale(point, i, _as_float(g)):
                 out[i] = _skip(f"finite differences of f at {point!r} depend on the step (f rounds "
-                               f"coarsely here)")
+                               f"coarsely, or oscillates faster than the steps, here)")
         return out
 
     def partial(self, point: tuple, i: int) -> Estimate | None:
@@ -116,8 +118,36 @@ class Oracle:
         for k, (wide, narrow) in enumerate(STARTS):
             found = self._partial(point, i, wide, narrow, plateau_is_flat=k == 0)
             if found is not None:
-                return found
+                return found if self._confirmed_finer(point, i, found) else None
         return None
+
+    def _confirmed_finer(self, point: tuple, i: int, found: Estimate) -> bool:
+        """Whether `found` stands against finer steps.  A function
+        oscillating faster than the steps (cos(x * x) at x = 3e4) aliases into
+        a smooth-looking, converged but wrong limit, and only steps below its
+        period see the truth.  Finer steps also see the rounding of f's
+        intermediates, so they contradict `found` only when two finer starts
+        settle (error, rounding included, below 1%) on one value that
+        differs from it."""
+        phi = self._along(point, i, [0.0], [])
+        x = float(point[i])
+        settled: list[Estimate] = []
+        for start in FINER_STARTS:
+            step = start * max(abs(x), 1.0)
+            smallest = step / _CON ** (_NTAB - 1)
+            try:
+                fine = ridders(lambda s: _quotient(phi, x - s, x + s), step, 2)
+                # Ridders' error sees no rounding: add f's measured noise over the smallest step
+                noise = (10 * noise_level(phi, x, smallest) + 10 * EPS * abs(phi(x))) / smallest
+            except (ArithmeticError, ValueError, TypeError, IndexError):
+                continue
+            if fine is None or fine.error + noise > 10 * RESOLVED * abs(fine.value):
+                continue        # rounding dominates at this step: no evidence either way
+            fine = Estimate(fine.value, fine.error + noise)
+            if any(_same(fine, other) and not _same(fine, found) for other in settled):
+                return False
+            settled.append(fine)
+        return True
 
     def agrees_at_some_scale(self, point: tuple, i: int, got: float) -> bool:
         """Whether a central extrapolation from some starting step, within
@@ -184,6 +214,11 @@ class Oracle:
         except (ArithmeticError, ValueError, TypeError, IndexError):
             return None
         return Estimate(estimates[0].value, error + spread + measured)
+
+
+def _same(a: Estimate, b: Estimate) -> bool:
+    """Whether two estimates agree within their error bounds."""
+    return abs(a.value - b.value) <= RTOL * max(abs(a.value), abs(b.value)) + 4 * (a.error + b.error)
 
 
 def noise_level(phi: Callable[[float], Any], x: float, spacing: float) -> Any:
