@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import srcgrad
-from srcgrad.frontend import lower
+from srcgrad.frontend import cache
 
 REPEATS = 400           # interleaved repeats per candidate
 TARGET = 0.0002         # seconds per repeat: short, so that most fall between disturbances
@@ -179,7 +179,7 @@ def decoration_time(case: Case, repeats: int = DECORATE_REPEATS) -> float:
     times = []
     for _ in range(repeats):
         fun = fresh_copy(case.primal)
-        lower._CACHE.clear()
+        cache.clear()
         start = time.process_time()
         case.build(fun)
         times.append(time.process_time() - start)

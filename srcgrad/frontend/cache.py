@@ -91,6 +91,15 @@ def store(func: Any, registry: Any, reading: Reading) -> None:
         _HOLDERS.add(func)
 
 
+def clear() -> None:
+    """Forget every cached reading (benchmarks time lowering from scratch)."""
+    with _HOLDERS_LOCK:
+        holders = list(_HOLDERS)
+        _HOLDERS.clear()
+    for func in holders:
+        func.__dict__.pop(_ATTRIBUTE, None)
+
+
 def size() -> int:
     """How many live functions have a cached reading (for tests)."""
     with _HOLDERS_LOCK:
