@@ -269,7 +269,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             return obj
         if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
             maker = self.object_of(node.func)
-            if (getattr(maker, "__module__", None) or "").split(".")[0] == "srcgrad":
+            if _is_srcgrad_api(maker):
                 raise self.fail(f"{ast.unparse(node)} makes a transform inside the differentiated function: "
                                 f"make it once outside (df = {ast.unparse(node)}) and call df here, which "
                                 f"srcgrad differentiates as the code it generated", node)
@@ -349,8 +349,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
             raise self.fail(f"{name} is {wrapped}: srcgrad differentiates the function it is given and "
                             f"cannot see what the wrapper does; call the function itself, or make the "
                             f"wrapper's work a srcgrad.primitive", node.func)
-        if isinstance(fn, types.FunctionType) and (fn.__module__ or "").split(".")[0] == "srcgrad" \
-                and not isinstance(fn, UserPrimitive):
+        if isinstance(fn, types.FunctionType) and _is_srcgrad_api(fn) and not isinstance(fn, UserPrimitive):
             # srcgrad's own API (grad, jvp, verify...) is not a helper to inline
             raise self.fail(f"{name}() is srcgrad's own {fn.__name__}: apply it outside the differentiated "
                             f"function (df = srcgrad.{fn.__name__}(h)) and call the result here, which "
@@ -415,6 +414,12 @@ def _index_tree(shape: Any, counter: Any) -> Any:
     if shape is None:
         return None
     return tuple(next(counter) if s is None else _index_tree(s, counter) for s in shape)
+
+
+def _is_srcgrad_api(obj: Any) -> bool:
+    """Whether `obj` comes from srcgrad itself (grad, jvp, verify...):
+    never a helper to read and inline."""
+    return (getattr(obj, "__module__", None) or "").split(".")[0] == "srcgrad"
 
 
 def _describe(fn: Any) -> str:
