@@ -9,11 +9,13 @@ generated from (`.fn_ir`), so transformations compose at the IR level:
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import inspect
 import threading
 import operator
 import types
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from . import generated
 from .codegen.emit import compile_module, emit_module
@@ -31,6 +33,35 @@ from .passes import optimize
 # time does either (reentrant: lowering a helper happens inside lowering).  The
 # generated functions themselves run without any lock.
 COMPILER_LOCK = threading.RLock()
+_depth = 0       # nesting of `compiling` blocks; only the thread holding the lock touches it
+
+
+@contextlib.contextmanager
+def compiling() -> Iterator[None]:
+    """Hold `COMPILER_LOCK`, with the cyclic garbage collector paused.
+
+    Compiling builds many small immutable objects (IR, ASTs) that live until
+    it ends; every full collection walks all of them, which made compile time
+    superlinear (31% of `grad()` of 10,000 operations went to collection).
+    The compiler makes no cyclic garbage worth collecting on the way, so
+    collection waits until the outermost block ends, and the collector's
+    previous state (enabled or not, as the user left it) is restored exactly.
+    Reentrant like the lock: only the outermost block pauses and restores.
+    Other threads' objects are still freed by reference counting meanwhile;
+    only their cycles wait.
+    """
+    global _depth
+    with COMPILER_LOCK:
+        pause = _depth == 0 and gc.isenabled()
+        if pause:
+            gc.disable()
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+            if pause:
+                gc.enable()
 
 
 class _TransformedType(type):
@@ -76,7 +107,7 @@ def primal_ir(fun: Any, registry: Any = None) -> Function:
     prim = _as_primitive(fun, registry)
     if prim is not None:
         return _primitive_function(prim, fun)
-    with COMPILER_LOCK:
+    with compiling():
         return lower_function(fun, registry)
 
 
@@ -150,13 +181,13 @@ def _position(item: Any) -> int:
 def build(fun: Any, transform: str, fn_ir: Function, options: dict, docstring: str) -> Transformed:
     """Optimise `fn_ir`, generate and compile its code, and return the
     compiled function with its attributes (see `Transformed`)."""
-    with COMPILER_LOCK:
+    with compiling():
         fn_ir = optimize(fn_ir)
         module = emit_module(fn_ir, docstring)
     user_fn = original(fun)
     code = getattr(user_fn, "__code__", None)
     origin = f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_firstlineno}" if code else "?"
-    with COMPILER_LOCK:
+    with compiling():
         fn = compile_module(module, origin)
     fn.__name__ = getattr(user_fn, "__name__", fn.__name__)
     fn.__doc__ = getattr(user_fn, "__doc__", None)

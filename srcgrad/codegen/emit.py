@@ -21,13 +21,12 @@ nothing depends on it but that display).
 from __future__ import annotations
 
 import ast
-import copy
 import hashlib
 import linecache
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import astor
 
@@ -56,7 +55,7 @@ def emit_module(fn: Function, docstring: str | None = None) -> GeneratedModule:
         for module, bound in imports]
     tree = ast.Module(body=import_nodes + [node], type_ignores=[])
     source = _with_comments(astor.to_source(tree), ctx.comments)
-    check_text(source, _without_comments(tree))
+    check_text(source, tree, skip=_is_marker_stmt)
     return GeneratedModule(fn.name, source, bindings, tuple(module for module, _ in imports))
 
 
@@ -107,49 +106,43 @@ def _with_comments(text: str, comments: list[str]) -> str:
     return "".join(lines)
 
 
-def _without_comments(tree: ast.Module) -> ast.Module:
-    """A copy of `tree` without its comment markers: what the text must mean."""
-    class Strip(ast.NodeTransformer):
-        def generic_visit(self, node: ast.AST) -> ast.AST:
-            super().generic_visit(node)
-            for field in ("body", "orelse", "finalbody"):
-                stmts = getattr(node, field, None)
-                if isinstance(stmts, list):
-                    setattr(node, field, [s for s in stmts if _is_marker(s) is None])
-            return node
-    return Strip().visit(copy.deepcopy(tree))
-
-
 class GeneratedTextError(AssertionError):
     """The printed module does not mean the tree it was printed from (an
     internal error: nothing is compiled)."""
 
 
-def check_text(source: str, tree: ast.AST) -> None:
-    """Raise unless `source` parses to exactly `tree` (comments aside)."""
+def _is_marker_stmt(node: Any) -> bool:
+    return isinstance(node, ast.Expr) and _is_marker(node) is not None
+
+
+def check_text(source: str, tree: ast.AST, skip: Callable[[Any], bool] = lambda node: False) -> None:
+    """Raise unless `source` parses to exactly `tree`, the statements of
+    `tree` that `skip` says became comments left out (compared in place:
+    copying the tree to strip them cost as much as the rest of codegen)."""
     try:
         parsed = ast.parse(source)
     except SyntaxError as exc:
         raise GeneratedTextError(f"generated code does not parse: {exc}") from None
-    difference = _first_difference(parsed, tree)
+    difference = _first_difference(parsed, tree, skip)
     if difference is not None:
         raise GeneratedTextError(f"generated text does not mean the generated tree: {difference}")
 
 
-def _first_difference(a: Any, b: Any, path: str = "module") -> str | None:
+def _first_difference(a: Any, b: Any, skip: Callable[[Any], bool], path: str = "module") -> str | None:
     if isinstance(a, ast.AST) or isinstance(b, ast.AST):
         if type(a) is not type(b):
             return f"{path}: {type(a).__name__} != {type(b).__name__}"
         for field in a._fields:
-            found = _first_difference(_field(a, field), _field(b, field), f"{path}.{field}")
+            found = _first_difference(_field(a, field), _field(b, field), skip, f"{path}.{field}")
             if found is not None:
                 return found
         return None
     if isinstance(a, list) and isinstance(b, list):
+        b = [node for node in b if not skip(node)]
         if len(a) != len(b):
             return f"{path}: {len(a)} != {len(b)} items"
         for i, (x, y) in enumerate(zip(a, b)):
-            found = _first_difference(x, y, f"{path}[{i}]")
+            found = _first_difference(x, y, skip, f"{path}[{i}]")
             if found is not None:
                 return found
         return None
@@ -160,7 +153,7 @@ def _first_difference(a: Any, b: Any, path: str = "module") -> str | None:
 
 def _field(node: ast.AST, field: str) -> Any:
     value = getattr(node, field, None)
-    return None if value == [] else value    # an absent list field reads as empty
+    return None if isinstance(value, list) and not value else value    # an absent list field reads as empty
 
 
 # --- compiling ---------------------------------------------------------------------
