@@ -18,12 +18,16 @@ name survives.
 from __future__ import annotations
 
 from ..ir.core import Eqn, Function, Region, Var
-from .util import Substitution, map_regions, nested
+from .util import Substitution, Sweep, map_regions, nested
 
 
 def copy_propagation(fn: Function) -> Function:
     return map_regions(fn, _region)
 
+
+
+def copy_propagation_region(region: Region, sweep: Sweep) -> Region:
+    return _region(region)
 
 def _region(region: Region) -> Region:
     definer: dict[Var, int] = {}

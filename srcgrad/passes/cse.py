@@ -20,11 +20,16 @@ each need the primal loop) runs once.
 from __future__ import annotations
 
 from ..ir.core import Const, Function, Region, Var
-from .util import Substitution, map_regions, nested
+from .util import Substitution, Sweep, map_regions, nested
 
 
 def common_subexpressions(fn: Function) -> Function:
-    return map_regions(fn, _region)
+    keys = RegionKeys()
+    return map_regions(fn, lambda region: _region(region, keys))
+
+
+def cse_region(region: Region, sweep: Sweep) -> Region:
+    return _region(region, sweep.region_keys)
 
 
 def const_key(const: Const) -> tuple:
@@ -40,7 +45,7 @@ def _key_atom(atom) -> tuple:
     return (1, atom.id)
 
 
-def _region(region: Region) -> Region:
+def _region(region: Region, keys: RegionKeys) -> Region:
     subst = Substitution()
     seen: dict[tuple, tuple[Var, ...]] = {}
     kept = []
@@ -53,7 +58,7 @@ def _region(region: Region) -> Region:
         args = tuple(_key_atom(a) for a in eqn.args)
         if eqn.prim.hooks.get("commutative"):
             args = tuple(sorted(args))
-        params = tuple((k, _region_key(v) if isinstance(v, Region) else v) for k, v in eqn.params) \
+        params = tuple((k, keys.of(v) if isinstance(v, Region) else v) for k, v in eqn.params) \
             if nested(eqn) else eqn.params
         key = (eqn.prim, args, params)
         previous = seen.get(key)
@@ -73,27 +78,47 @@ def _touches_tapes(eqn) -> bool:
     return any(getattr(a, "kind", None) == "tape" for a in eqn.args + eqn.outs)
 
 
-def _region_key(region: Region) -> tuple:
-    """A region's structure with its own values numbered in definition order:
-    equal keys mean the regions compute the same thing from the same inputs."""
-    numbers: dict[Var, int] = {}
+class RegionKeys:
+    """Each region's structure, numbered: equal numbers mean the regions
+    compute the same thing from the same inputs.
 
-    def number(var: Var) -> int:
-        return numbers.setdefault(var, len(numbers))
+    A region reads only its parameters (the IR invariant), so its structure
+    is its own: its values numbered in definition order, each nested region
+    by its number.  Numbers are given once per region object and per
+    structure, so a region nested d deep is walked once, not once per
+    enclosing level (which made CSE cubic in the nesting depth), and the
+    keys hashed stay as small as one region's own equations."""
 
-    def atom(a) -> tuple:
-        if isinstance(a, Const):
-            return const_key(a)
-        return (2, number(a)) if a in numbers else (1, a.id)
+    def __init__(self) -> None:
+        self.by_region: dict[Region, int] = {}
+        self.by_structure: dict[tuple, int] = {}
 
-    def walk(r: Region) -> tuple:
-        params = tuple((number(p), p.kind) for p in r.params)
+    def of(self, region: Region) -> int:
+        number = self.by_region.get(region)
+        if number is None:
+            structure = self._structure(region)
+            number = self.by_structure.setdefault(structure, len(self.by_structure))
+            self.by_region[region] = number
+        return number
+
+    def _structure(self, region: Region) -> tuple:
+        numbers: dict[Var, int] = {}
+
+        def number(var: Var) -> int:
+            return numbers.setdefault(var, len(numbers))
+
+        def atom(a) -> tuple:
+            if isinstance(a, Const):
+                return const_key(a)
+            # a var from outside cannot occur (the invariant); if it did, its identity is its key
+            return (2, numbers[a]) if a in numbers else (1, a.id)
+
+        params = tuple((number(p), p.kind) for p in region.params)
         eqns = []
-        for e in r.eqns:
+        for e in region.eqns:
             args = tuple(atom(a) for a in e.args)
-            sub = tuple((k, walk(v) if isinstance(v, Region) else v) for k, v in e.params)
+            sub = tuple((k, ("region", self.of(v)) if isinstance(v, Region) else v) for k, v in e.params) \
+                if e.params else ()
             outs = tuple((number(o), o.kind) for o in e.outs)
             eqns.append((e.prim.name, id(e.prim), args, sub, outs))
-        return params, tuple(eqns), tuple(atom(a) for a in r.results)
-
-    return walk(region)
+        return params, tuple(eqns), tuple(atom(a) for a in region.results)

@@ -111,10 +111,18 @@ def _nested(eqn: Eqn, floats: set[Var]) -> Eqn:
 
 
 def _float_unit(eqn: Eqn) -> tuple[Var, bool] | None:
-    """``(z, negated)`` when `eqn` is derivative code ``z * 1.0`` or ``z *
-    -1.0``, kept by simplification where `z` may be an int, so that a
+    """``(z, negated)`` when `eqn` is derivative code ``z * 1.0``, ``z *
+    -1.0`` or ``z ** 1.0``, kept by simplification where `z` may be an int, so that a
     derivative stays a float."""
-    if not eqn.role or not eqn.prim.hooks.get("odd") or eqn.prim.hooks.get("float_result") != "any":
+    if not eqn.role:
+        return None
+    if eqn.prim.hooks.get("unit_exponent"):           # z ** 1.0 is z * 1.0
+        z, k = eqn.args
+        if isinstance(k, Const) and type(k.value) is float and k.value == 1.0 and isinstance(z, Var) \
+                and z.kind == REAL:
+            return z, False
+        return None
+    if not eqn.prim.hooks.get("odd") or eqn.prim.hooks.get("float_result") != "any":
         return None
     for k, z in (eqn.args, eqn.args[::-1]):
         if (isinstance(k, Const) and type(k.value) is float and abs(k.value) == 1.0

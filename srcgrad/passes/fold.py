@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from ..ir.core import Const, Function, Region
 from ..primitives.core import constant_result
-from .util import Substitution, map_regions, nested
+from .util import Substitution, Sweep, map_regions, nested
 
 
 def constant_fold(fn: Function) -> Function:
     return map_regions(fn, _region)
 
+
+
+def constant_fold_region(region: Region, sweep: Sweep) -> Region:
+    return _region(region)
 
 def _region(region: Region) -> Region:
     subst = Substitution()

@@ -19,14 +19,17 @@ and simplification then gives ``sin y`` and ``y``.
 from __future__ import annotations
 
 from ..ir.core import Const, Eqn, Function, Region, Var
-from ..ir.inline import Renamer
 from ..primitives.control import LoopParts
-from .util import Substitution, map_regions
+from .util import Substitution, Sweep, map_regions
 
 
 def propagate_into_regions(fn: Function) -> Function:
     return map_regions(fn, _region)
 
+
+
+def propagate_region(region: Region, sweep: Sweep) -> Region:
+    return _region(region)
 
 def _region(region: Region) -> Region:
     subst = Substitution()
@@ -41,14 +44,23 @@ def _region(region: Region) -> Region:
 
 
 def _bind(region: Region, constants: dict[int, Const]) -> Region:
-    """`region` with the params at the given positions replaced by constants."""
+    """`region` with the params at the given positions replaced by constants.
+
+    A region's params are read only by its own equations and results (nested
+    regions read values through their own params: the IR invariant), so only
+    those arguments change; nested regions are shared, not copied (copying
+    them made each binding cost the whole nest below it)."""
     if not constants:
         return region
-    ren = Renamer({region.params[k]: c for k, c in constants.items()})
+    mapping: dict[Var, Const] = {region.params[k]: c for k, c in constants.items()}
     params = tuple(p for k, p in enumerate(region.params) if k not in constants)
-    eqns = tuple(ren.eqn(e) if any(a in ren.mapping for a in e.args if isinstance(a, Var)) else e
+
+    def bound(atom):
+        return mapping.get(atom, atom) if isinstance(atom, Var) else atom
+
+    eqns = tuple(e.replace(args=tuple(bound(a) for a in e.args)) if any(a in mapping for a in e.args) else e
                  for e in region.eqns)
-    return Region(params, eqns, tuple(ren.atom(r) for r in region.results))
+    return Region(params, eqns, tuple(bound(r) for r in region.results))
 
 
 def _propagate_cond(eqn: Eqn, subst: Substitution) -> Eqn:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from ..ir.core import Atom, Eqn, Function, Region, Var
 from .floats import function_floats, region_defs
-from .util import map_regions, nested
+from .util import Sweep, map_regions, nested
 
 
 def propagate_signs(fn: Function) -> Function:
@@ -78,6 +78,10 @@ class _Readers:
             return True
         return bool(eqn.prim.hooks.get("odd")) and len(eqn.outs) == 1 and self.absorb(eqn.outs[0])
 
+
+
+def signs_region(region: Region, sweep: Sweep) -> Region:
+    return _region(region, sweep.floats)
 
 def _region(region: Region, floats: set[Var]) -> Region:
     if not any(eqn.prim.hooks.get("negation") for eqn in region.eqns):

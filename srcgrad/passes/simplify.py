@@ -26,7 +26,7 @@ from __future__ import annotations
 from ..ir.builder import Builder
 from ..ir.core import Eqn, Function, Region, Var
 from .floats import Defs, function_floats
-from .util import Substitution, map_regions
+from .util import Substitution, Sweep, map_regions
 
 
 def simplify(fn: Function) -> Function:
@@ -60,3 +60,7 @@ def _apply(b: Builder, rule, eqn: Eqn, defs: Defs) -> list[Eqn] | None:
     else:
         b.eqns.append(Eqn(b.registry["copy"], (result,), (out,), loc=eqn.loc, role=eqn.role))
     return b.eqns
+
+
+def simplify_region(region: Region, sweep: Sweep) -> Region:
+    return _region(region, sweep.floats)

@@ -6,11 +6,21 @@ function to a function body and, recursively, to every nested region.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..ir.core import Atom, Eqn, Function, Region, Var
 
 RegionPass = Callable[[Region], Region]
+
+
+class Sweep:
+    """What the region passes of one optimisation sweep share: the values
+    surely floats (`srcgrad.passes.floats.function_floats`, found at the
+    start of the sweep) and CSE's numbering of region structures."""
+
+    def __init__(self, floats: set[Var], region_keys: Any) -> None:
+        self.floats = floats
+        self.region_keys = region_keys
 
 
 def map_regions(fn: Function, region_pass: RegionPass) -> Function:

@@ -118,6 +118,9 @@ def _add(b, x, y, defs):
         # x + (-0.0) == x exactly; x + 0.0 is 0.0 at x == -0.0
         if _const(k, 0) and (b.role or _negative_zero(k) or (_int(z) and _int(k))):
             return _identity(b, z, k, defs)
+    for z, k in ((x, y), (y, x)):
+        if _negative_const(k):
+            return b.sub(z, -k.value)                 # x + (-6.0) -> x - 6.0
     if (n := _def(defs, y, "neg")) is not None and _signed(b, defs, n.args[0]):
         return b.sub(x, n.args[0])                    # x + (-z) -> x - z
     if (n := _def(defs, x, "neg")) is not None and _signed(b, defs, n.args[0]):
@@ -139,6 +142,15 @@ def _negative_multiple(b, defs, atom):
     return None
 
 
+def _negative_const(k: Any) -> bool:
+    """A constant below zero, whose negation is an exact constant: ``x + k``
+    and ``x - (-k)`` are then one operation for every x (IEEE defines
+    ``a - b`` as ``a + (-b)``, signed zeros, infinities and nans included;
+    ints are exact; an int too large for a float raises the same
+    OverflowError), so primal code takes it too."""
+    return _const(k) and k.value < 0
+
+
 def _signed(b, defs, z: Any) -> bool:
     """Whether negating `z` flips its sign, as the identities moving a
     negation assume: in primal code only for a float, since the int 0 has no
@@ -151,6 +163,8 @@ def _sub(b, x, y, defs):
         return _identity(b, x, y, defs)               # x - 0.0 == x; x - (-0.0) is x + 0.0
     if _const(x, 0) and _keeps_type(defs, y, x) and (b.role or _negative_zero(x) or _int(y)):
         return b.neg(y)                               # -0.0 - y == -y; 0.0 - 0.0 is 0.0
+    if _negative_const(y):
+        return b.add(x, -y.value)                     # x - (-6.0) -> x + 6.0
     if (n := _def(defs, y, "neg")) is not None and _signed(b, defs, n.args[0]):
         return b.add(x, n.args[0])                    # x - (-z) -> x + z
     if (k := _negative_multiple(b, defs, y)) is not None:
@@ -235,6 +249,12 @@ def _pow(b, x, y, defs):
     return None                                       # where ** raises OverflowError
 
 
+def _math_pow(b, x, y, defs):
+    if _const(y, 1) and _is_float(defs, x):
+        return x                                      # math.pow(x, 1) is x for a float (-0.0, inf, nan too)
+    return None
+
+
 def _select(b, c, x, y, defs):
     if isinstance(c, Const):
         return x if c.value else y
@@ -244,7 +264,8 @@ def _select(b, c, x, y, defs):
 
 
 RULES: dict[str, Callable[..., Any]] = {
-    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow, "select": _select,
+    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "neg": _neg, "pow": _pow, "math_pow": _math_pow,
+    "select": _select,
 }
 
 for _name, _rule in RULES.items():
@@ -261,7 +282,10 @@ for _name, _rule in RULES.items():
 #                   as a float without changing the result
 #                   (`srcgrad.passes.floatconst`);
 #   "float_args"    the implementation converts its arguments to float, so
-#                   whether one was an int does not change the result.
+#                   whether one was an int does not change the result;
+#   "unit_exponent" ``p(z, 1.0)`` is ``float(z)`` for every z, failures included
+#                   (``z ** 1.0``, ``math.pow(z, 1.0)``: like ``z * 1.0``, which
+#                   `srcgrad.passes.floatconst` drops where readers make a float anyway).
 _ARITHMETIC_HOOKS = {
     "neg": {"negation": True, "absorbs_sign": (0,), "float_exact": True},
     "add": {"absorbs_sign": (0, 1), "float_exact": True},
@@ -271,6 +295,8 @@ _ARITHMETIC_HOOKS = {
 }
 for _name, _hooks in _ARITHMETIC_HOOKS.items():
     REGISTRY[_name].hooks.update(_hooks)
+for _name in ("pow", "math_pow"):
+    REGISTRY[_name].hooks["unit_exponent"] = True
 for _prim in REGISTRY:
     if getattr(_prim.impl, "__module__", None) == "math" and not _prim.piecewise_constant:
         _prim.hooks["float_args"] = True
