@@ -1,48 +1,45 @@
 """Optimisation passes and the driver that runs them (`optimize`).
 
 Each pass owns one rewrite and works on one region's own equations: a
-*region pass* takes a `Region` and the `Sweep` it belongs to and returns the
-region rewritten (the very same object, or one with the same equation
-objects, when nothing changed).  `REGION_PASSES` lists them in the order they
-run; `FUNCTION_PASSES` are whole-function passes run after them (dead code
-needs each structured equation's readers, so it works top-down over the
-whole function); `FINISH` runs once, on the result.  A new pass is one more
-entry in one of these lists.
+*region pass* takes a `Region` and the `Sweep` it belongs to, and returns the
+region rewritten (with the very same equation objects where nothing
+changed, so a change is seen by identity, one step per equation).
+`REGION_PASSES` lists them in the order they run; `FUNCTION_PASSES` are
+whole-function passes run once after them, and `FINISH` once on the result.
+A new pass is one more entry in one of these lists.
 
-How often each runs, and why that is enough (no fixed point over the whole
-function, no fingerprints):
+How often each runs, and why once is enough (no whole-function rounds to a
+fixed point, no fingerprints):
 
-* The region passes are forward, single-definition rewrites over one
-  straight-line region: each equation's operands are rewritten before the
-  equation itself, so one run of the list leaves little for a second; the
-  list is rerun over *that region* while it changes (its own equations are
-  compared by identity, which costs one step per equation), which settles in
-  two or three runs whatever the function's size, since a change in a
-  region can only enable another at the equations reading it, later in the
-  same run of the next pass.  `MAX_LOCAL_ROUNDS` bounds it.
-* Regions are optimised top-down: a region first (so the constants and
-  values its structured equations receive are final and `propagate` binds
-  them into their regions), then each nested region, then the region once
-  more if a nested one changed (an output passed through unchanged, or two
-  now-equal regions for CSE).  A constant therefore reaches a region nested
-  d deep in one sweep, not in d rounds, and each region is worked on a
-  bounded number of times: the sweep is linear in the function's size.
-* Dead code is removed once per sweep, over the whole function.  Removing
-  code only enables rewrites of the (fewer) readers that remain through
-  "surely a float" facts (`function_floats`, computed once per sweep), so a
-  second sweep with the facts recomputed finds the rest; `SWEEPS` is that
-  fixed count, not a loop to a fixed point.
+* Regions are optimised top-down, each once per `optimize`: a region first,
+  so that the values its structured equations receive are final when
+  constant propagation binds them into their regions, then each nested
+  region, then the region again only if a nested one changed in a way it
+  can use (an output now passed through unchanged, a value now unused, two
+  regions now equal for CSE); an optimised region is remembered
+  (`Sweep.settled`) and never revisited.  A constant thus reaches a region
+  nested d deep in one sweep, where rounds over the whole function needed d
+  of them, and each region is worked on a bounded number of times: the
+  sweep is linear in the size of the function.
+* Within one region the passes are forward, one-definition rewrites
+  (fold, signs, simplify, copies, CSE), each equation's operands rewritten
+  before it, followed by dead code.  A rewrite can enable another only at
+  the equations reading its result, so the list is rerun over that region
+  (and only it) while it changes: in practice one run and one that
+  confirms, whatever the region's size.  Dead code runs in the list because
+  the equations a rewrite leaves unread would otherwise be rewritten again
+  and again.  `MAX_LOCAL_ROUNDS` only bounds the pathological case.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from ..ir.check import check_stage
-from ..ir.core import Function, Region
+from ..ir.core import Const, Function, Region
 from . import prune  # noqa: F401  (dead-code rules of structured equations)
 from .copyprop import copy_propagation_region
 from .cse import RegionKeys, cse_region
-from .dce import dead_code
+from .dce import dead_code_region
 from .floatconst import float_constants
 from .floats import function_floats
 from .fold import constant_fold_region
@@ -54,41 +51,48 @@ from .util import Sweep, nested
 # signs before simplify: the negations it moves out are absorbed in the same run
 REGION_PASSES: list[Callable[[Region, Sweep], Region]] = [
     propagate_region, constant_fold_region, signs_region, simplify_region, copy_propagation_region,
-    cse_region]
-FUNCTION_PASSES: list[Callable[[Function], Function]] = [dead_code]
+    cse_region, dead_code_region]
+FUNCTION_PASSES: list[Callable[[Function], Function]] = []
 # run once, on the result: they enable no further rewrites
 FINISH: list[Callable[[Function], Function]] = [float_constants]
 
 MAX_LOCAL_ROUNDS = 8
-SWEEPS = 2
 
 
 def optimize(fn: Function) -> Function:
-    """Run `SWEEPS` top-down sweeps of the passes, then the finishing ones."""
+    """The region passes over every region, top-down; then the whole-function
+    passes and the finishing ones."""
     fn = check_stage(fn, "before optimisation")
-    for _ in range(SWEEPS):
-        sweep = Sweep(function_floats(fn), RegionKeys())
-        fn = check_stage(fn.with_body(_optimize_region(fn.body, sweep)), "after the region passes")
-        for run in FUNCTION_PASSES:
-            fn = _checked(run, fn)
-    for run in FINISH:
+    sweep = Sweep(function_floats(fn), RegionKeys(), fn.primal_errors)
+    fn = check_stage(fn.with_body(_optimize_region(fn.body, sweep)), "after the region passes")
+    for run in FUNCTION_PASSES + FINISH:
         fn = _checked(run, fn)
     return fn
 
 
-def _optimize_region(region: Region, sweep: Sweep) -> Region:
-    """`region` optimised, then its nested regions, then itself again if they changed."""
-    region = _local(region, sweep)
-    if not any(nested(e) for e in region.eqns):
+def _optimize_region(region: Region, sweep: Sweep, derivative: bool = False) -> Region:
+    """`region` optimised, then its nested regions, then itself again while
+    that changes them (it may bind a constant or drop an unused value that a
+    nested region only now shows to be passed through).  A region already
+    optimised in this sweep is returned as it is."""
+    if region in sweep.settled:
         return region
-    eqns = tuple(_descend(e, sweep) if nested(e) else e for e in region.eqns)
-    if all(new is old for new, old in zip(eqns, region.eqns)):
-        return region
-    return _local(Region(region.params, eqns, region.results), sweep)
+    for _ in range(MAX_LOCAL_ROUNDS):
+        sweep.derivative = derivative
+        region = _local(region, sweep)
+        if not any(nested(e) for e in region.eqns):
+            break
+        eqns = tuple(_descend(e, sweep, derivative or bool(e.role)) if nested(e) else e for e in region.eqns)
+        if all(new is old for new, old in zip(eqns, region.eqns)):
+            break
+        region = Region(region.params, eqns, region.results)
+    sweep.settled.add(region)
+    return region
 
 
-def _descend(eqn, sweep: Sweep):
-    params = tuple((k, _optimize_region(v, sweep) if isinstance(v, Region) else v) for k, v in eqn.params)
+def _descend(eqn, sweep: Sweep, derivative: bool):
+    params = tuple((k, _optimize_region(v, sweep, derivative) if isinstance(v, Region) else v)
+                   for k, v in eqn.params)
     if all(new[1] is old[1] for new, old in zip(params, eqn.params)):
         return eqn
     return eqn.replace(params=params)
@@ -115,7 +119,6 @@ def _same(a: Region, b: Region) -> bool:
 
 
 def _same_const(x, y) -> bool:
-    from ..ir.core import Const
     return (isinstance(x, Const) and isinstance(y, Const) and type(x.value) is type(y.value)
             and repr(x.value) == repr(y.value))
 

@@ -17,13 +17,8 @@ name survives.
 """
 from __future__ import annotations
 
-from ..ir.core import Eqn, Function, Region, Var
-from .util import Substitution, Sweep, map_regions, nested
-
-
-def copy_propagation(fn: Function) -> Function:
-    return map_regions(fn, _region)
-
+from ..ir.core import Eqn, Region, Var
+from .util import Substitution, Sweep, nested
 
 
 def copy_propagation_region(region: Region, sweep: Sweep) -> Region:

@@ -19,13 +19,8 @@ each need the primal loop) runs once.
 """
 from __future__ import annotations
 
-from ..ir.core import Const, Function, Region, Var
-from .util import Substitution, Sweep, map_regions, nested
-
-
-def common_subexpressions(fn: Function) -> Function:
-    keys = RegionKeys()
-    return map_regions(fn, lambda region: _region(region, keys))
+from ..ir.core import Const, Region, Var
+from .util import Substitution, Sweep, nested
 
 
 def cse_region(region: Region, sweep: Sweep) -> Region:

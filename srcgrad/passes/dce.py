@@ -31,11 +31,12 @@ their "fails_like" declaration) is dropped: the failure still happens.
 """
 from __future__ import annotations
 
+import weakref
 from contextvars import ContextVar
 
-from ..ir.core import Eqn, Function, Region, Var
+from ..ir.core import Eqn, Region, Var
 from ..primitives.core import may_raise
-from .util import nested
+from .util import Sweep, nested
 
 
 # Whether the function being cleaned keeps failing primal work
@@ -44,10 +45,15 @@ from .util import nested
 _PRIMAL_ERRORS: ContextVar[bool] = ContextVar("primal_errors", default=True)
 
 
-def dead_code(fn: Function) -> Function:
-    token = _PRIMAL_ERRORS.set(fn.primal_errors)
+
+def dead_code_region(region: Region, sweep: Sweep) -> Region:
+    """The region pass: `region`'s own dead equations dropped (and unused
+    outputs of its structured equations pruned); its nested regions are the
+    driver's to visit.  `sweep.derivative` says whether `region` is inside
+    derivative code, `sweep.primal_errors` whether failing primal work stays."""
+    token = _PRIMAL_ERRORS.set(sweep.primal_errors)
     try:
-        return fn.with_body(_region(fn.body, derivative=False))
+        return _own(region, region.eqns, sweep.derivative)
     finally:
         _PRIMAL_ERRORS.reset(token)
 
@@ -62,8 +68,22 @@ def must_keep(eqn: Eqn, derivative: bool = False) -> bool:
     if derivative or eqn.role or not _PRIMAL_ERRORS.get():
         return False
     if nested(eqn):
-        return any(must_keep(e) for r in eqn.regions for e in r.eqns)
+        return _nest_may_fail(eqn)
     return may_raise(eqn.prim)
+
+
+_NEST_MAY_FAIL: "weakref.WeakKeyDictionary[Eqn, bool]" = weakref.WeakKeyDictionary()
+
+
+def _nest_may_fail(eqn: Eqn) -> bool:
+    """Whether primal code in `eqn`'s regions may fail, remembered per
+    (immutable) equation: asked at every level of a nest, it would otherwise
+    walk the nest below each time (quadratic in the depth)."""
+    found = _NEST_MAY_FAIL.get(eqn)
+    if found is None:
+        found = any(must_keep(e) for r in eqn.regions for e in r.eqns)
+        _NEST_MAY_FAIL[eqn] = found
+    return found
 
 
 def _failure(eqn: Eqn) -> tuple | None:
@@ -76,13 +96,11 @@ def _failure(eqn: Eqn) -> tuple | None:
     return (group,) + tuple(a if isinstance(a, Var) else repr(a.value) for a in eqn.args)
 
 
-def _nested(eqn: Eqn, derivative: bool) -> Eqn:
-    params = tuple((k, _region(v, derivative) if isinstance(v, Region) else v) for k, v in eqn.params)
-    return eqn.replace(params=params)
 
 
-def _region(region: Region, derivative: bool) -> Region:
-    eqns = [_nested(e, derivative or bool(e.role)) if nested(e) else e for e in region.eqns]
+def _own(region: Region, eqns, derivative: bool) -> Region:
+    """`region` with `eqns` (its equations) less those nothing reads;
+    `region` itself when nothing changed."""
     live = {r for r in region.results if isinstance(r, Var)}
     kept = []
     covered: set[tuple] = set()      # failures a kept equation later in the region raises
@@ -103,4 +121,6 @@ def _region(region: Region, derivative: bool) -> Region:
         # args are all a structured equation needs from outside
         live.update(a for a in eqn.args if isinstance(a, Var))
     kept.reverse()
+    if len(kept) == len(region.eqns) and all(a is b for a, b in zip(kept, region.eqns)):
+        return region
     return Region(region.params, tuple(kept), region.results)

@@ -14,14 +14,9 @@ or overflows is left for run time, so folding never changes behaviour.
 """
 from __future__ import annotations
 
-from ..ir.core import Const, Function, Region
+from ..ir.core import Const, Region
 from ..primitives.core import constant_result
-from .util import Substitution, Sweep, map_regions, nested
-
-
-def constant_fold(fn: Function) -> Function:
-    return map_regions(fn, _region)
-
+from .util import Substitution, Sweep, nested
 
 
 def constant_fold_region(region: Region, sweep: Sweep) -> Region:

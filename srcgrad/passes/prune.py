@@ -57,6 +57,9 @@ def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:
         params = tuple(old.params[k] for k in free_keep)
         regions[key] = Region(params, region.eqns, region.results)
     args = (eqn.args[0],) + tuple(eqn.args[1 + k] for k in free_keep)
+    if (len(keep) == len(eqn.outs) and len(args) == len(eqn.args)
+            and all(len(regions[k].eqns) == len(eqn.param(k).eqns) for k in regions)):
+        return eqn       # nothing to prune: the same equation, so the driver sees no change
     return eqn.replace(args=args, outs=tuple(eqn.outs[j] for j in keep),
                        params=(("then", regions["then"]), ("else", regions["else"])))
 

@@ -18,14 +18,9 @@ and simplification then gives ``sin y`` and ``y``.
 """
 from __future__ import annotations
 
-from ..ir.core import Const, Eqn, Function, Region, Var
+from ..ir.core import Const, Eqn, Region, Var
 from ..primitives.control import LoopParts
-from .util import Substitution, Sweep, map_regions
-
-
-def propagate_into_regions(fn: Function) -> Function:
-    return map_regions(fn, _region)
-
+from .util import Substitution, Sweep
 
 
 def propagate_region(region: Region, sweep: Sweep) -> Region:

@@ -32,14 +32,9 @@ negation is declared as hooks by `srcgrad.primitives.algebra`.
 """
 from __future__ import annotations
 
-from ..ir.core import Atom, Eqn, Function, Region, Var
-from .floats import function_floats, region_defs
-from .util import Sweep, map_regions, nested
-
-
-def propagate_signs(fn: Function) -> Function:
-    floats = function_floats(fn)
-    return map_regions(fn, lambda region: _region(region, floats))
+from ..ir.core import Atom, Eqn, Region, Var
+from .floats import region_defs
+from .util import Sweep, nested
 
 
 class _Readers:

@@ -24,14 +24,9 @@ Python arithmetic; derivative equations (those with a role) take more (see
 from __future__ import annotations
 
 from ..ir.builder import Builder
-from ..ir.core import Eqn, Function, Region, Var
-from .floats import Defs, function_floats
-from .util import Substitution, Sweep, map_regions
-
-
-def simplify(fn: Function) -> Function:
-    floats = function_floats(fn)
-    return map_regions(fn, lambda region: _region(region, floats))
+from ..ir.core import Eqn, Region, Var
+from .floats import Defs
+from .util import Substitution, Sweep
 
 
 def _region(region: Region, floats: set[Var]) -> Region:

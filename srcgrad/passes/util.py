@@ -1,48 +1,34 @@
-"""Helpers shared by the passes: substitution and region traversal.
+"""Helpers shared by the passes: substitution, and what one sweep shares.
 
 Regions only see values through their parameters (see `srcgrad.ir.core`), so
-each pass works region by region: `map_regions` applies a region-to-region
-function to a function body and, recursively, to every nested region.
+each pass works region by region, on one region's own equations; the driver
+(`srcgrad.passes.optimize`) takes it through the nest.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from ..ir.core import Atom, Eqn, Function, Region, Var
-
-RegionPass = Callable[[Region], Region]
+from ..ir.core import Atom, Eqn, Region, Var
 
 
 class Sweep:
     """What the region passes of one optimisation sweep share: the values
     surely floats (`srcgrad.passes.floats.function_floats`, found at the
-    start of the sweep) and CSE's numbering of region structures."""
+    start of the sweep), CSE's numbering of region structures, and what
+    dead-code removal needs to know of the region at hand."""
 
-    def __init__(self, floats: set[Var], region_keys: Any) -> None:
+    def __init__(self, floats: set[Var], region_keys: Any, primal_errors: bool) -> None:
         self.floats = floats
         self.region_keys = region_keys
-
-
-def map_regions(fn: Function, region_pass: RegionPass) -> Function:
-    return fn.with_body(_map_region(fn.body, region_pass))
+        self.primal_errors = primal_errors   # `Function.primal_errors` (dead code reads it)
+        self.derivative = False              # whether the region being optimised is derivative code
+        self.settled: set[Region] = set()    # regions this sweep optimised (immutable: done for good)
 
 
 def nested(eqn: Eqn) -> tuple[Region, ...]:
     """The regions `eqn` carries, found without building a tuple for the
     (many) equations that have no params at all."""
     return eqn.regions if eqn.params else ()
-
-
-def _map_region(region: Region, region_pass: RegionPass) -> Region:
-    if any(nested(eqn) for eqn in region.eqns):
-        eqns = tuple(_map_nested(e, region_pass) if nested(e) else e for e in region.eqns)
-        region = Region(region.params, eqns, region.results)
-    return region_pass(region)
-
-
-def _map_nested(eqn: Eqn, region_pass: RegionPass) -> Eqn:
-    params = tuple((k, _map_region(v, region_pass) if isinstance(v, Region) else v) for k, v in eqn.params)
-    return eqn.replace(params=params)
 
 
 class Substitution:
@@ -74,6 +60,3 @@ class Substitution:
         return tuple(self.atom(r) for r in results)
 
 
-def fingerprint(fn: Function) -> tuple:
-    """A cheap structural summary, to detect when passes reach a fixed point."""
-    return tuple((e.prim.name, e.args, e.outs) for e in fn.body.walk()) + (fn.body.results,)
