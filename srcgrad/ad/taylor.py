@@ -40,7 +40,7 @@ import math
 from typing import Any, Sequence
 
 from ..codegen.naming import derivative_hint
-from ..errors import NoDerivativeRuleError
+from ..errors import InternalError, NoDerivativeRuleError
 from ..ir.builder import Builder, as_atom
 from ..ir.check import check_stage
 from ..ir.core import REAL, Atom, Const, Eqn, Function, Region, Var
@@ -50,6 +50,7 @@ from .reverse import missing_rule_message
 Derivs = list   # [v, v', v'', ..., v^(k)]: an atom or None (a structural zero) each
 
 _UNSET = object()
+_BEYOND = object()      # beyond the order a control-flow output was computed to (never asked for)
 
 
 class Unsupported(Exception):
@@ -65,12 +66,14 @@ def taylor(fn: Function, index: int, order: int, name: str, registry: Any = None
     x = body.params[index]
     if x.differentiable:
         sweep.seed(x, [x, Const(1.0)] + [None] * (order - 1))
-    try:
-        sweep.run(body.eqns)
-    except Unsupported:
+    if len(body.results) != 1:
         return None
     out = body.results[0]
-    result = sweep.deriv(out, order) if len(body.results) == 1 else None
+    try:
+        sweep.run(body.eqns, {out: order} if isinstance(out, Var) else {})
+    except Unsupported:
+        return None
+    result = sweep.deriv(out, order)
     if result is None:
         result = Const(0.0)
     region = Region(body.params, tuple(sweep.b.eqns), (result,))
@@ -96,18 +99,21 @@ class _Sweep:
 
     # --- building -----------------------------------------------------------------
 
-    def run(self, eqns: Sequence[Eqn]) -> None:
-        """Append `eqns` with the derivative code of each, every order."""
+    def run(self, eqns: Sequence[Eqn], wanted: dict[Var, int]) -> None:
+        """Append `eqns`, each followed by the derivatives of its outputs to
+        the order that the values `wanted` (to the order given) need."""
+        needed = _needed(eqns, wanted)
         for eqn in eqns:
+            order = max((needed.get(o, 0) for o in eqn.outs), default=0)
             if eqn.prim.structured:
-                self._structured(eqn)
+                self._structured(eqn, order)
                 continue
             if eqn.prim.hooks.get("tape"):
                 raise Unsupported(eqn.prim.name)
             self.b.eqns.append(eqn)
             self._register(len(self.b.eqns) - 1)
             for out in eqn.outs:
-                for j in range(1, self.order + 1):
+                for j in range(1, order + 1):
                     self.deriv(out, j)
 
     def _register(self, first: int) -> None:
@@ -151,6 +157,9 @@ class _Sweep:
             derivs = self.derivs[atom] = [atom] + [_UNSET] * self.order
         if derivs[j] is _UNSET:
             derivs[j] = self._compute(atom, j)
+        elif derivs[j] is _BEYOND:
+            raise InternalError(f"Taylor mode asked for derivative {j} of {atom!r}, beyond the order "
+                                f"its control flow computed")
         return derivs[j]
 
     def _compute(self, var: Var, j: int) -> Atom | None:
@@ -199,20 +208,36 @@ class _Sweep:
 
     # --- control flow --------------------------------------------------------------
 
-    def _structured(self, eqn: Eqn) -> None:
+    def _structured(self, eqn: Eqn, order: int) -> None:
+        """A conditional or loop whose outputs are needed to `order`."""
         if eqn.prim is COND:
-            _cond(self, eqn)
+            _cond(self, eqn, order)
         elif eqn.prim is FOR_RANGE or eqn.prim is WHILE_LOOP:
-            _loop(self, eqn)
+            _loop(self, eqn, order)
         else:
             raise Unsupported(eqn.prim.name)
 
-    def all_derivs(self, atom: Atom) -> list:
-        """[d1, ..., dk] of `atom`."""
-        return [self.deriv(atom, j) for j in range(1, self.order + 1)]
+    def derivs_to(self, atom: Atom, order: int) -> list:
+        """[d1, ..., d`order`] of `atom`."""
+        return [self.deriv(atom, j) for j in range(1, order + 1)]
 
-    def child(self) -> "_Sweep":
-        return _Sweep(Builder(self.b.registry, loc=self.b.loc, role="tangent"), self.order)
+    def child(self, order: int) -> "_Sweep":
+        return _Sweep(Builder(self.b.registry, loc=self.b.loc, role="tangent"), order)
+
+
+def _needed(eqns: Sequence[Eqn], wanted: dict[Var, int]) -> dict[Var, int]:
+    """To which order each value's derivatives are needed for the `wanted`
+    ones: its uses' orders, backwards; a comparison (piecewise constant)
+    needs no derivative of its operands."""
+    needed = dict(wanted)
+    for eqn in reversed(eqns):
+        order = max((needed.get(o, 0) for o in eqn.outs), default=0)
+        if order == 0 or eqn.prim.piecewise_constant:
+            continue
+        for a in eqn.args:
+            if isinstance(a, Var) and a.differentiable and needed.get(a, 0) < order:
+                needed[a] = order
+    return needed
 
 
 class _SharingBuilder:
@@ -312,135 +337,26 @@ def _accumulate(sweep: _Sweep, total: Atom | None, weight: float, factors: tuple
     return sweep.apply("add" if weight > 0 else "sub", total, term, hint=hint)
 
 
-# --- control flow --------------------------------------------------------------
-
-    def _structured(self, eqn: Eqn) -> None:
-        if eqn.prim is COND:
-            _cond(self, eqn)
-        elif eqn.prim is FOR_RANGE or eqn.prim is WHILE_LOOP:
-            _loop(self, eqn)
-        else:
-            raise Unsupported(eqn.prim.name)
-
-    def all_derivs(self, atom: Atom) -> list:
-        """[d1, ..., dk] of `atom`."""
-        return [self.deriv(atom, j) for j in range(1, self.order + 1)]
-
-    def child(self) -> "_Sweep":
-        return _Sweep(Builder(self.b.registry, loc=self.b.loc, role="tangent"), self.order)
-
-
-class _SharingBuilder:
-    """What a partials rule builds with: the sweep's builder, except that an
-    application equal to one built before returns that value (so the
-    derivatives of ``cos(x)`` inside ``sin``'s rule are the ones already
-    known), and the new equations are recorded."""
-
-    def __init__(self, sweep: _Sweep) -> None:
-        self._sweep = sweep
-        self.registry = sweep.b.registry
-
-    def apply(self, prim: Any, *args: Any, **kw: Any) -> Any:
-        if kw:
-            first = len(self._sweep.b.eqns)
-            out = self._sweep.b.apply(prim, *args, **kw)
-            self._sweep._register(first)
-            return out
-        return self._sweep.apply(prim, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in ("eqns", "loc", "role", "named", "add_all"):
-            return getattr(self._sweep.b, name)
-        if name not in self.registry:
-            raise AttributeError(f"no primitive named {name!r}")
-        return lambda *args, **kw: self.apply(name, *args, **kw)
-
-
-def _const_key(c: Const) -> tuple:
-    return (type(c.value).__name__, repr(c.value))
-
-
-def _key(prim: Any, args: tuple) -> tuple:
-    return (prim.name,) + tuple(a if isinstance(a, Var) else _const_key(a) for a in args)
-
-
-def _pure_key(eqn: Eqn) -> tuple | None:
-    """The key under which `eqn` may be shared: a plain scalar application
-    (no regions or params, one output, not a tape)."""
-    if eqn.params or len(eqn.outs) != 1 or eqn.prim.structured or eqn.prim.hooks.get("no_cse"):
-        return None
-    return _key(eqn.prim, eqn.args)
-
-
-class _Terms:
-    """A sum of ``weight * a * b`` terms, those with the same factors combined
-    (weights carry the constant factors)."""
-
-    def __init__(self) -> None:
-        self.terms: dict[tuple, float] = {}
-        self.constant = 0.0
-
-    def add(self, weight: float, a: Atom, b: Atom) -> None:
-        factors = []
-        for f in (a, b):
-            if isinstance(f, Const):
-                if f.value == 0:
-                    return                  # a structural zero
-                weight = weight * f.value
-            else:
-                factors.append(f)
-        if not factors:
-            self.constant += weight
-            return
-        key = tuple(sorted(factors, key=lambda v: v.id))
-        self.terms[key] = self.terms.get(key, 0.0) + weight
-
-    def emit(self, sweep: _Sweep, hint: str) -> Atom | None:
-        """The sum, its last operation named `hint`; None if it is empty."""
-        steps: list[tuple[str, tuple]] = []     # what to apply, in order; `None` args: the last result
-        terms = [(f, w) for f, w in self.terms.items() if w != 0]
-        if not terms:
-            return Const(float(self.constant)) if self.constant != 0 else None
-        total: Atom | None = None
-        last = len(terms) - 1 if self.constant == 0 else -1
-        for n, (factors, weight) in enumerate(terms):
-            name = hint if n == last else ""
-            sign_last = name if abs(weight) == 1 or total is not None else ""
-            product: Atom = factors[0]
-            if len(factors) == 2:
-                product = sweep.apply("mul", *factors, hint=name if abs(weight) == 1 and total is None and weight > 0 else "")
-            if abs(weight) != 1:
-                product = sweep.apply("mul", float(abs(weight)), product,
-                                      hint=name if total is None and weight > 0 else "")
-            if total is None:
-                total = product if weight > 0 else sweep.apply("neg", product, hint=name)
-            else:
-                total = sweep.apply("add" if weight > 0 else "sub", total, product, hint=name)
-        if self.constant != 0:
-            total = sweep.apply("add", total, Const(float(self.constant)), hint=hint)
-        return total
-
-
 # --- control flow -------------------------------------------------------------------
 
-def _cond(sweep: _Sweep, eqn: Eqn) -> None:
+def _cond(sweep: _Sweep, eqn: Eqn, order: int) -> None:
     """A conditional whose branches also return the derivatives of its
-    outputs; the derivatives of its free values go in as extra values."""
+    outputs (to `order`); the derivatives of its free values go in as extra
+    values."""
     free = eqn.args[1:]
-    incoming = [sweep.all_derivs(a) for a in free]
+    incoming = [sweep.derivs_to(a, order) for a in free]
     if not any(d is not None for ds in incoming for d in ds):
         sweep.b.eqns.append(eqn)            # its outputs have no derivatives
         return
     extra_args, branches = [], {}
     for key in ("then", "else"):
         region = eqn.param(key)
-        inner = sweep.child()
+        inner = sweep.child(order)
         params, args = _pass_in(inner, region.params, incoming)
         extra_args = args
-        inner.run(region.eqns)
-        branches[key] = (inner, params, [inner.all_derivs(r) for r in region.results])
+        wanted = {r: order for r, o in zip(region.results, eqn.outs) if isinstance(r, Var) and o.differentiable}
+        inner.run(region.eqns, wanted)
+        branches[key] = (inner, params, [inner.derivs_to(r, order) for r in region.results])
     slots = _slots(eqn.outs, [branches[k][2] for k in branches])
     regions = []
     for key in ("then", "else"):
@@ -451,7 +367,7 @@ def _cond(sweep: _Sweep, eqn: Eqn) -> None:
     new_outs = _new_outs(sweep, eqn.outs, slots)
     sweep.b.eqns.append(Eqn(COND, eqn.args + tuple(extra_args), eqn.outs + new_outs, tuple(regions),
                             eqn.loc, role=eqn.role))
-    _record(sweep, eqn.outs, slots, new_outs)
+    _record(sweep, eqn.outs, order, slots, new_outs)
 
 
 def _pass_in(inner: _Sweep, params: Sequence[Var], incoming: list) -> tuple[tuple[Var, ...], list[Atom]]:
@@ -487,23 +403,26 @@ def _new_outs(sweep: _Sweep, outs: Sequence[Var], slots: list) -> tuple[Var, ...
     return tuple(Var(hint=derivative_hint(outs[i], j), kind=REAL) for i, j in slots)
 
 
-def _record(sweep: _Sweep, outs: Sequence[Var], slots: list, new_outs: Sequence[Var]) -> None:
-    derivs = {o: [o] + [None] * sweep.order for o in outs}
+def _record(sweep: _Sweep, outs: Sequence[Var], order: int, slots: list, new_outs: Sequence[Var]) -> None:
+    """The derivatives of a conditional's or loop's outputs: `new_outs` for
+    `slots`, zero for the rest to `order`, not computed beyond."""
+    beyond = [_BEYOND] * (sweep.order - order)
+    derivs = {o: [o] + [None] * order + (beyond if o.differentiable else [None] * len(beyond)) for o in outs}
     for (i, j), v in zip(slots, new_outs):
         derivs[outs[i]][j] = v
     for o, ds in derivs.items():
         sweep.seed(o, ds)
 
 
-def _loop(sweep: _Sweep, eqn: Eqn) -> None:
+def _loop(sweep: _Sweep, eqn: Eqn, order: int) -> None:
     """A loop carrying the derivatives of its state as extra state (those
     that are not zero in every iteration: found by iterating to a fixed
     point), the derivatives of its loop-invariant values as extra free
     values."""
     parts = LoopParts.of(eqn)
     index, state_p, free_p = parts.body_params()
-    incoming_free = [sweep.all_derivs(a) for a in parts.free]
-    incoming_init = [sweep.all_derivs(a) for a in parts.init]
+    incoming_free = [sweep.derivs_to(a, order) for a in parts.free]
+    incoming_init = [sweep.derivs_to(a, order) for a in parts.init]
     moving = {(k, j) for k, ds in enumerate(incoming_init) if state_p[k].differentiable
               for j, d in enumerate(ds, start=1) if d is not None}
     if not moving and not any(d is not None for ds in incoming_free for d in ds):
@@ -511,15 +430,16 @@ def _loop(sweep: _Sweep, eqn: Eqn) -> None:
         return
     state_results = parts.state_results()
     while True:
-        inner = sweep.child()
+        inner = sweep.child(order)
         slots = sorted(moving)
         state_vars = {s: Var(hint=derivative_hint(state_p[s[0]], s[1]), kind=REAL) for s in slots}
         for k, p in enumerate(state_p):
-            inner.seed(p, [p] + [state_vars.get((k, j)) for j in range(1, sweep.order + 1)])
+            inner.seed(p, [p] + [state_vars.get((k, j)) for j in range(1, order + 1)])
         free_params, free_args = _pass_in(inner, free_p, incoming_free)
-        inner.run(parts.body.eqns)
+        wanted = {r: order for k, r in enumerate(state_results) if isinstance(r, Var) and state_p[k].differentiable}
+        inner.run(parts.body.eqns, wanted)
         produced = {(k, j) for k, r in enumerate(state_results) if state_p[k].differentiable
-                    for j in range(1, sweep.order + 1) if inner.deriv(r, j) is not None}
+                    for j in range(1, order + 1) if inner.deriv(r, j) is not None}
         if produced <= moving:
             break
         moving |= produced
@@ -534,4 +454,4 @@ def _loop(sweep: _Sweep, eqn: Eqn) -> None:
     init = tuple(parts.init) + tuple(_or_zero(incoming_init[k][j - 1]) for k, j in slots)
     parts.rebuild(sweep.b, parts.bounds, init, tuple(parts.free) + tuple(free_args), body, cond,
                   eqn.outs + t_outs)
-    _record(sweep, state_outs, slots, t_outs)
+    _record(sweep, state_outs, order, slots, t_outs)
