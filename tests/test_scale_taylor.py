@@ -26,7 +26,7 @@ from benchmarks import scale_programs
 from srcgrad import grad
 from srcgrad.errors import ArgumentError
 
-from .ad_examples import cube_by_loop
+from .ad_examples import cube_by_loop, user_rules
 from .ad_support import assert_close, code_lines, load_module, numeric, sympy_diff
 from .expr_trees import programs as expression_programs
 from .primitive_cases import CASES
@@ -283,6 +283,17 @@ def test_other_argument_and_argument_names():
         assert_close(grad(f, argnums, order=3)(0.7, -0.4), expected, f"argnums={argnums!r}")
     with pytest.raises(ArgumentError):      # a tuple gradient has no second derivative, as before
         grad(f, argnums=(0, 1), order=2)
+
+
+def test_user_derivative_rules_are_differentiated_again():
+    """A user primitive's rule is lowered and inlined as its partials: Taylor
+    mode takes its derivatives like any other partial's."""
+    x, y = sympy.symbols("x y", real=True)
+    expr = sympy.log(1 + sympy.exp(x * y)) + x * sympy.sin(y)      # softplus(x * y) + scaled_sin(x, y)
+    for argnums, symbol in ((0, x), (1, y)):
+        for order in (2, 4):
+            expected = numeric(sympy_diff(expr, *([symbol] * order)), {x: 0.7, y: -0.4})
+            assert_close(grad(user_rules, argnums, order=order)(0.7, -0.4), expected, f"order {order} along {symbol}")
 
 
 def test_functions_with_tapes_fall_back_to_nesting():
