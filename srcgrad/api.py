@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from .ad.forward import forward
 from .ad.reverse import has_tapes, reverse
+from .ad.taylor import taylor
 from .codegen.naming import Namer, transformed_name
 from .errors import ArgumentError, NoDerivativeRuleError, SourceLocation
 from .ir.builder import Builder
@@ -82,11 +83,40 @@ def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = Fa
     count = _order(order)
 
     def make(f: Any) -> Transformed:
+        if count > 1:       # one forward sweep (Taylor mode) where it applies
+            made = _higher_order(f, argnums, count, verify)
+            if made is not None:
+                return made
         result = f
         for _ in range(count):
             result = _grad(result, argnums, False, verify)
         return result
     return _decorator_or_call(fun, make)
+
+
+def _higher_order(fun: Any, argnums: Any, order: int, verify: bool) -> Transformed | None:
+    """``grad(f, order=k)`` by Taylor mode (`srcgrad.ad.taylor`), or None
+    where nesting `grad` k times is left to do it: a tuple of argnums (whose
+    gradient is no scalar: the nested form refuses it), a non-scalar output,
+    a function Taylor mode does not handle."""
+    plain = _plain_argnums(argnums)
+    if isinstance(plain, (tuple, list)):
+        return None
+    fn = _primal(fun)
+    if fn.out_tree is not None:
+        return None
+    (index,), _ = resolve_argnums(fn, plain)
+    ir = taylor(fn, index, order, transformed_name("grad", fn.name))
+    if ir is None:
+        return None
+    ir = ir.with_body(ir.body, primal_errors=False)
+    doc = f"Derivative of order {order} of {fn.name}() with respect to {describe_argnums(fn, (index,))}."
+    result = build(fun, "grad", ir, {"argnums": plain, "order": order}, doc)
+    if verify:      # as the nested form: each order the gradient of the one below, down to fun
+        from .verification import verify as run_verify
+        below = grad(fun, plain, order=order - 1, verify=True)
+        run_verify(below, argnums=plain, gradient=result).raise_if_failed()
+    return result
 
 
 def _order(order: Any) -> int:

@@ -2,7 +2,8 @@
 
 * Derivative values are named after the value they belong to: the cotangent
   (reverse mode) of ``z`` is ``dz``; the tangent (forward mode) of ``z`` is
-  ``z_dot``.  These hints are chosen by the AD transforms through
+  ``z_dot``; its k-th derivative along the one input of Taylor mode
+  (``grad(f, order=k)``) is ``dkz`` (``d2z``).  These hints are chosen by the AD transforms through
   `cotangent_hint` and `tangent_hint`.
 * `Namer` turns hints into unique Python identifiers for one generated
   function: parameters keep their names, a reassigned user variable gets
@@ -41,6 +42,14 @@ def cotangent_hint(var: Var) -> str:
 
 def tangent_hint(var: Var) -> str:
     return var.hint + "_dot" if var.hint else ""
+
+
+def derivative_hint(var: Var, order: int) -> str:
+    """The `order`-th derivative of ``y`` along the one input of Taylor mode
+    (`srcgrad.ad.taylor`): ``dy``, ``d2y``, ``d3y``."""
+    if not var.hint:
+        return ""
+    return f"d{var.hint}" if order == 1 else f"d{order}{var.hint}"
 
 
 def temporary_name(prim_name: str, arg_names: list[str | None]) -> str:

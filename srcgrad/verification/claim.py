@@ -40,6 +40,10 @@ def broken_claim(fun: Any, points: Sequence[tuple], names: Sequence[str]) -> Bro
                 or len(recipe) != 3:
             return None
         origin, options = recipe[1], recipe[2]
+        order = options.get("order", 1)
+        if order > 1:       # grad(f, order=k) is the gradient of grad(f, order=k - 1), as f is now
+            from ..api import grad
+            origin = grad(origin, options.get("argnums", 0), order=order - 1)
         broken = _not_its_gradient(fun, origin, options.get("argnums", 0), points, names)
         if broken is not None:
             return broken
