@@ -74,9 +74,9 @@ class _Readers:
         return bool(eqn.prim.hooks.get("odd")) and len(eqn.outs) == 1 and self.absorb(eqn.outs[0])
 
 
-
 def signs_region(region: Region, sweep: Sweep) -> Region:
     return _region(region, sweep.floats)
+
 
 def _region(region: Region, floats: set[Var]) -> Region:
     if not any(eqn.prim.hooks.get("negation") for eqn in region.eqns):
