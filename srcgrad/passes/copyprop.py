@@ -24,6 +24,7 @@ from .util import Substitution, Sweep, nested
 def copy_propagation_region(region: Region, sweep: Sweep) -> Region:
     return _region(region)
 
+
 def _region(region: Region) -> Region:
     definer: dict[Var, int] = {}
     eqns: list[Eqn | None] = list(region.eqns)

@@ -45,7 +45,6 @@ from .util import Sweep, nested
 _PRIMAL_ERRORS: ContextVar[bool] = ContextVar("primal_errors", default=True)
 
 
-
 def dead_code_region(region: Region, sweep: Sweep) -> Region:
     """The region pass: `region`'s own dead equations dropped (and unused
     outputs of its structured equations pruned); its nested regions are the
@@ -94,8 +93,6 @@ def _failure(eqn: Eqn) -> tuple | None:
     if group is None or nested(eqn):
         return None
     return (group,) + tuple(a if isinstance(a, Var) else repr(a.value) for a in eqn.args)
-
-
 
 
 def _own(region: Region, eqns, derivative: bool) -> Region:

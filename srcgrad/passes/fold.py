@@ -22,6 +22,7 @@ from .util import Substitution, Sweep, nested
 def constant_fold_region(region: Region, sweep: Sweep) -> Region:
     return _region(region)
 
+
 def _region(region: Region) -> Region:
     subst = Substitution()
     kept = []

@@ -26,6 +26,7 @@ from .util import Substitution, Sweep
 def propagate_region(region: Region, sweep: Sweep) -> Region:
     return _region(region)
 
+
 def _region(region: Region) -> Region:
     subst = Substitution()
     eqns = []

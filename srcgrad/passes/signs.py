@@ -74,15 +74,15 @@ class _Readers:
         return bool(eqn.prim.hooks.get("odd")) and len(eqn.outs) == 1 and self.absorb(eqn.outs[0])
 
 
-
 def signs_region(region: Region, sweep: Sweep) -> Region:
     return _region(region, sweep.floats)
+
 
 def _region(region: Region, floats: set[Var]) -> Region:
     if not any(eqn.prim.hooks.get("negation") for eqn in region.eqns):
         return region
     readers = _Readers(region)
-    defs = region_defs(region.eqns, floats)
+    defs = None                         # the region's float facts, found when primal code asks
     negated: dict[Var, Atom] = {}       # value defined as -operand -> operand
     negation = None                      # the negation primitive, once seen
     kept: list[Eqn] = []
@@ -96,6 +96,8 @@ def _region(region: Region, floats: set[Var]) -> Region:
             signs, out = len(signed), eqn.outs[0]
             # -(0) is the int 0: (-n) * 0.0 is 0.0 but -(n * 0.0) is -0.0 for n == 0,
             # so primal code moves only the sign of a float
+            if not eqn.role and signed and defs is None:
+                defs = region_defs(region.eqns, floats)
             exact = eqn.role or all(defs.is_float(negated[a]) for a in signed)
             if signs and exact and (signs % 2 == 0 or readers.absorb(out)
                           or (eqn.role and all(readers.only_reader(a, eqn) for a in signed))):

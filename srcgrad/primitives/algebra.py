@@ -14,7 +14,8 @@ Two standards, by where the equation is (``b.role``):
   the same bits (``-0.0`` is not ``0.0``), the same type (``x * 1.0`` is a
   float for an int ``x``), the same infinities and nans, the same
   exceptions (``x ** 2`` raises `OverflowError` where ``x * x`` gives inf).
-  So ``x - 0.0 -> x`` and ``x + (-0.0) -> x`` are taken, ``x + 0.0 -> x``
+  So ``x - 0.0 -> x``, ``x + (-0.0) -> x`` and ``x + (-6.0) -> x - 6.0``
+  are taken, ``x + 0.0 -> x``
   (wrong at ``-0.0``), ``x * 0 -> 0`` (inf, nan, ``-0.0``) and ``-(a - b) ->
   b - a`` (``-0.0`` at ``a == b``) are not.
 * **Derivative code** (cotangents and tangents) takes identities that hold
