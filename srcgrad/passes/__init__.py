@@ -10,14 +10,15 @@ from .dce import dead_code
 from . import prune  # noqa: F401  (dead-code rules of structured equations)
 from .floatconst import float_constants
 from .fold import constant_fold
+from .licm import hoist_invariants
 from .regions import propagate_into_regions
 from .signs import propagate_signs
 from .simplify import simplify
 from .util import fingerprint
 
 # signs before simplify: the negations it moves out are absorbed in the same round
-PIPELINE = (propagate_into_regions, constant_fold, propagate_signs, simplify, copy_propagation,
-            common_subexpressions, dead_code)
+PIPELINE = (propagate_into_regions, constant_fold, propagate_signs, simplify, hoist_invariants,
+            copy_propagation, common_subexpressions, dead_code)
 # run once, on the result: they enable no further rewrites
 FINISH = (float_constants,)
 
