@@ -1,18 +1,38 @@
 """Derivatives of structured control flow: conditionals and loops.
 
 Reverse mode
-    ``cond``: the backward code is another ``cond`` on the same predicate;
-    each branch recomputes what it needs of its primal branch, then runs its
-    backward sweep.
+    ``cond``: the backward code is another ``cond`` on the same predicate.
+    Outside loops each backward branch recomputes what it needs of its
+    primal branch (the forward conditional may not run at all in a
+    gradient: nothing else may read it).  In a loop body the forward
+    conditional runs on every iteration anyway, so it also returns the
+    values its backward branch reads (the other branch yields a placeholder,
+    never read: the backward conditional takes the same branch), and the
+    forward loop records them.
 
-    Loops: the backward body is built first (recompute the body from the state
-    at the start of the iteration, then its backward sweep) and optimised;
-    the state values it still reads are the only ones the forward loop pushes
-    on tapes (``augment``).  The backward loop pops them in reverse order.  A
-    ``for`` over ``range`` replays ``reversed(range(...))``; a loop that can
-    exit early, and every ``while``, counts its iterations and replays that
-    many.  Cotangents of loop-invariant values read by the body accumulate in
-    extra backward state.
+    Loops: the body's forward sweep (with what its conditionals and inner
+    loops keep) and backward sweep are built once.  The backward body reads
+    the state at the start of the iteration and the body values worth
+    keeping from tapes the forward loop pushes (``augment``), recomputes the
+    rest, and is optimised; the forward loop pushes only what it still
+    reads.  The backward loop pops them in reverse order.  A ``for`` over
+    ``range`` replays ``reversed(range(...))``; a loop that can exit early,
+    and every ``while``, counts its iterations and replays that many.
+    Cotangents of loop-invariant values read by the body accumulate in
+    extra backward state; the invariant values themselves are computed once
+    before the loops (`srcgrad.passes.licm`), and never kept.
+
+    Keep or recompute (`_kept_values`): recomputing a value costs what the
+    operations computing it from kept values cost, counting one unit for
+    arithmetic and comparisons, three for a call (``math.sin``, ``**``,
+    ``/``), and for a conditional or loop what its regions hold.  Keeping
+    costs about two units (a tape push, and one more list walked by the
+    backward loop; out of a branch, one more result).  A value the backward
+    sweep reads is kept when recomputing it costs more than that -- unless
+    it is the same on every iteration, or the backward body reads no state
+    from tapes, so that keeping would make a forward loop run only to
+    record (then everything is recomputed, as before).  Tape memory stays
+    O(iterations x values kept per iteration).
 
 Forward mode
     Tangents travel with the values: through both branches of a ``cond``, and
@@ -26,7 +46,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..codegen.naming import cotangent_hint, tangent_hint
 from ..errors import InternalError
@@ -130,11 +150,19 @@ def _backward_region(head: dict[Var, Var], forward: list[Eqn], backward: list[Eq
     """A backward sweep as a region of `params`: the forward sweep copied
     (to recompute what is not kept; dead-code elimination drops the rest),
     reading `head` (forward params -> region params), then the backward
-    sweep reading the `kept` forward values from their params."""
+    sweep reading the `kept` forward values from their params.  The
+    backward equations are not copied (their regions read only their
+    arguments), only pointed at the copies: each sweep is built for one
+    region, so copying at every level of a nest would cost its depth
+    squared."""
     ren = Renamer(head)
     eqns = [ren.eqn(e) for e in forward]
     ren.mapping.update(kept)
-    eqns += [ren.eqn(e) for e in backward]
+    mapping = ren.mapping
+    for e in backward:
+        if any(a in mapping for a in e.args if isinstance(a, Var)):
+            e = e.replace(args=tuple(ren.atom(a) for a in e.args))
+        eqns.append(e)
     return Region(params, tuple(eqns), tuple(ren.atom(r) for r in results))
 
 
@@ -152,17 +180,23 @@ class CondResidual:
     kept: tuple[Var, ...]        # the forward conditional's extra outputs
     flowing: list[int]           # outputs whose cotangents the backward code takes
     wrt: list[int]               # free positions that receive cotangents
-    # backward branches recomputing everything (params: *free, *ct), for a
-    # loop that ends up recording nothing (see `_loop_backward_body`)
-    recompute: dict[str, Region] | None = None
-    # the backward conditional emitted, and the same reading no kept value
-    emitted: tuple[Eqn, Eqn] | None = None
+    # builds backward branches recomputing everything (params: *free, *ct),
+    # for a loop that ends up recording nothing (see `_loop_backward_body`)
+    recompute: Callable[[], dict[str, Region]] | None = None
+    # the backward conditional emitted, and what builds the same reading no kept value
+    emitted: tuple[Eqn, Callable[[], Eqn]] | None = None
 
 
 # None outside loop bodies; in one (whose forward loop runs a conditional
 # anyway and records what it keeps on tapes), the values of the region being
 # differentiated that are the same on every iteration: they are not kept.
 _LOOP_INVARIANT: ContextVar[frozenset | None] = ContextVar("loop_invariant", default=None)
+# How deep in conditionals of the loop body that conditional is.  A value
+# kept in a branch leaves through every enclosing conditional, each of whose
+# other branches yields a placeholder for it: conditionals nested deeper
+# than this recompute, so the code stays linear in the nesting depth.
+_COND_DEPTH: ContextVar[int] = ContextVar("cond_depth", default=0)
+_KEEP_DEPTH = 16
 
 
 @dataclass
@@ -176,12 +210,18 @@ class _BranchSweeps:
     invariant: frozenset         # values the same on every iteration of an enclosing loop
 
 
-def _branch_sweeps(b: Builder, eqn: Eqn, key: str, flowing: list[int], wrt: list[int]) -> _BranchSweeps:
+def _branch_sweeps(b: Builder, eqn: Eqn, key: str, flowing: list[int], wrt: list[int],
+                   copy: bool) -> _BranchSweeps:
+    """The sweeps of one branch; of a copy of it when `eqn` itself stays in
+    the forward code (its vars cannot be defined twice)."""
     region = eqn.param(key)
-    ren = Renamer()
-    params = tuple(ren.fresh(p) for p in region.params)
-    eqns = [ren.eqn(e) for e in region.eqns]
-    results = tuple(ren.atom(r) for r in region.results)
+    if copy:
+        ren = Renamer()
+        params = tuple(ren.fresh(p) for p in region.params)
+        eqns = [ren.eqn(e) for e in region.eqns]
+        results = tuple(ren.atom(r) for r in region.results)
+    else:
+        params, eqns, results = region.params, list(region.eqns), region.results
     seeds = [params[k] for k in wrt]
     inner_active = active_vars(Region(params, tuple(eqns), results), seeds, [results[j] for j in flowing])
     ct_params = tuple(Var(hint=cotangent_hint(eqn.outs[j]), kind=REAL) for j in flowing)
@@ -194,9 +234,11 @@ def _branch_sweeps(b: Builder, eqn: Eqn, key: str, flowing: list[int], wrt: list
     invariant = frozenset() if outer is None else frozenset(
         _invariant_closure(eqns, (p for p, a in zip(params, eqn.args[1:]) if isinstance(a, Const) or a in outer)))
     token = _LOOP_INVARIANT.set(None if outer is None else invariant)
+    depth = _COND_DEPTH.set(_COND_DEPTH.get() + 1)
     try:
         middle = _sweeps(bb, eqns, inner_active, inner)
     finally:
+        _COND_DEPTH.reset(depth)
         _LOOP_INVARIANT.reset(token)
     outs = tuple(inner.take(bb, params[k]) or Const(0.0) for k in wrt)
     return _BranchSweeps(params, results, bb.eqns[:middle], bb.eqns[middle:], ct_params, outs, invariant)
@@ -222,13 +264,15 @@ def _cond_augment(b: Builder, eqn: Eqn, active: set[Var]) -> CondResidual | None
     if not wrt or not flowing:
         b.eqns.append(eqn)
         return None
-    if _LOOP_INVARIANT.get() is None:
+    if _LOOP_INVARIANT.get() is None or _COND_DEPTH.get() >= _KEEP_DEPTH:
         # outside loops the backward branch recomputes: keeping values would
         # make the forward conditional run where nothing else may read it
+        # (and deep in a loop body's nest, see `_COND_DEPTH`)
         b.eqns.append(eqn)
-        return CondResidual({key: _recomputing(_branch_sweeps(b, eqn, key, flowing, wrt))
-                             for key in ("then", "else")}, (), flowing, wrt)
-    sides = {key: _branch_sweeps(b, eqn, key, flowing, wrt) for key in ("then", "else")}
+        sides = {key: _branch_sweeps(b, eqn, key, flowing, wrt, copy=True) for key in ("then", "else")}
+        return CondResidual({key: Region(sw.params + sw.ct_params, tuple(sw.forward + sw.backward), sw.outs)
+                             for key, sw in sides.items()}, (), flowing, wrt)
+    sides = {key: _branch_sweeps(b, eqn, key, flowing, wrt, copy=False) for key in ("then", "else")}
     kept = {key: _kept_values(sw.forward, sw.backward, sw.outs, sw.invariant) for key, sw in sides.items()}
     kept_all = [(key, v) for key in sides for v in kept[key]]
     kept_outs = tuple(Var(hint=v.hint, kind=v.kind) for _, v in kept_all)
@@ -242,7 +286,7 @@ def _cond_augment(b: Builder, eqn: Eqn, active: set[Var]) -> CondResidual | None
         bwd_regions.append((key, _backward_region(head, sw.forward, sw.backward, kept_params,
                                                   tuple(head.values()) + slots + sw.ct_params, sw.outs)))
     b.eqns.append(Eqn(COND, eqn.args, eqn.outs + kept_outs, tuple(fwd_regions), eqn.loc, role=eqn.role))
-    recompute = {key: _recomputing(sw) for key, sw in sides.items()} if kept_all else None
+    recompute = (lambda: {key: _recomputing(sw) for key, sw in sides.items()}) if kept_all else None
     return CondResidual(dict(bwd_regions), kept_outs, flowing, wrt, recompute)
 
 
@@ -258,8 +302,9 @@ def _cond_reverse(b: Builder, eqn: Eqn, active: set[Var], cts: Cotangents, resid
     backward = Eqn(COND, args, outs, tuple(residual.regions.items()), eqn.loc, role="backward")
     b.eqns.append(backward)
     if residual.recompute is not None:
-        residual.emitted = (backward, backward.replace(
-            args=eqn.args + args[len(eqn.args) + len(residual.kept):], params=tuple(residual.recompute.items())))
+        recompute = residual.recompute
+        residual.emitted = (backward, lambda: backward.replace(
+            args=eqn.args + args[len(eqn.args) + len(residual.kept):], params=tuple(recompute().items())))
     for k, out in zip(residual.wrt, outs):
         cts.add(free[k], out, eqn.loc)
 
@@ -354,9 +399,11 @@ def _loop_backward_body(parts: LoopParts, active: set[Var], b: Builder) -> _Loop
     bb = Builder(b.registry, loc=parts.eqn.loc, role="backward")
     residuals: dict = {}
     token = _LOOP_INVARIANT.set(frozenset(_invariant_closure(eqns, new_free)))
+    depth = _COND_DEPTH.set(0)
     try:
         middle = _sweeps(bb, eqns, inner_active, inner, residuals)
     finally:
+        _COND_DEPTH.reset(depth)
         _LOOP_INVARIANT.reset(token)
     ct_prev = [inner.take(bb, new_state[k]) or Const(0.0) for k in dstate]
     ct_free_new = []
@@ -379,7 +426,7 @@ def _loop_backward_body(parts: LoopParts, active: set[Var], b: Builder) -> _Loop
         # iterations: keeping values would add a whole loop, recomputing
         # them only some operations
         kept = []
-        swap = {r.emitted[0]: r.emitted[1] for r in residuals.values()
+        swap = {r.emitted[0]: r.emitted[1]() for r in residuals.values()
                 if isinstance(r, CondResidual) and r.emitted is not None}
         backward = [swap.get(e, e) for e in backward]
         bwd = backward_body(kept)
