@@ -73,8 +73,6 @@ def _optimize_region(region: Region) -> Region:
     return optimize(fn).body
 
 
-# --- cond -------------------------------------------------------------------------
-
 # --- keeping forward values for the backward sweep ------------------------------------
 
 # What recomputing a value costs, in units of one arithmetic operation, and
@@ -89,6 +87,7 @@ _KEEP_COST = 2
 
 
 def _eqn_cost(eqn: Eqn) -> int:
+    """What running `eqn` once costs, in the units above."""
     if eqn.regions:
         return 1 + sum(_eqn_cost(e) for r in eqn.regions for e in r.eqns)
     return 1 if eqn.prim.name in _CHEAP or eqn.prim.hooks.get("tape") else 3
@@ -165,6 +164,8 @@ def _backward_region(head: dict[Var, Var], forward: list[Eqn], backward: list[Eq
         eqns.append(e)
     return Region(params, tuple(eqns), tuple(ren.atom(r) for r in results))
 
+
+# --- cond -------------------------------------------------------------------------
 
 def _placeholder(var: Var) -> Const:
     """What a branch that did not compute `var` yields for it (never read:
