@@ -43,15 +43,19 @@ from .dce import dead_code_region
 from .floatconst import float_constants
 from .floats import function_floats
 from .fold import constant_fold_region
+from .licm import licm_region
 from .regions import propagate_region
 from .signs import signs_region
 from .simplify import simplify_region
 from .util import Sweep, nested
 
-# signs before simplify: the negations it moves out are absorbed in the same run
+# signs before simplify: the negations it moves out are absorbed in the same run;
+# loop-invariant code motion after simplify (hoisted apart from the expression
+# reading it, ``ct * x`` could no longer absorb a ``ct`` later found to be 1.0)
+# and before CSE, which then merges what it hoisted with the same work outside
 REGION_PASSES: list[Callable[[Region, Sweep], Region]] = [
-    propagate_region, constant_fold_region, signs_region, simplify_region, copy_propagation_region,
-    cse_region, dead_code_region]
+    propagate_region, constant_fold_region, signs_region, simplify_region, licm_region,
+    copy_propagation_region, cse_region, dead_code_region]
 FUNCTION_PASSES: list[Callable[[Function], Function]] = []
 # run once, on the result: they enable no further rewrites
 FINISH: list[Callable[[Function], Function]] = [float_constants]

@@ -13,6 +13,8 @@ import math
 
 def grad_odd_powers(x):
     """Gradient of odd_powers() with respect to x."""
+    # backward of line 85: s += x ** i
+    t = 1.0 if x == 0 else x
     # backward of line 82: for i in range(6):
     dx = 0.0
     for i in reversed(range(6)):
@@ -20,12 +22,12 @@ def grad_odd_powers(x):
         if i % 2 == 0:
             dx_1 = 0.0
         else:
-            t = x ** i
+            t_1 = x ** i
             # backward of line 85: s += x ** i
-            t_1 = t == 0
-            t_2 = x if t_1 else 1.0
-            t_3 = i - 1
-            dx_1 = 1.0 * (0.0 if i == 0 else i * ((t_2 ** t_3 if t_2 or t_3 >=
-                0 else math.inf) if t_1 else t / (1.0 if x == 0 else x)))
+            t_2 = t_1 == 0
+            t_3 = x if t_2 else 1.0
+            t_4 = i - 1
+            dx_1 = 1.0 * (0.0 if i == 0 else i * ((t_3 ** t_4 if t_3 or t_4 >=
+                0 else math.inf) if t_2 else t_1 / t))
         dx = dx + dx_1
     return dx
