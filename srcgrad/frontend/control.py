@@ -5,20 +5,23 @@ A lowered block reports its `Outcome`: which ways it may end (``normal``,
 ``continue``, ``break``, ``return``, and ``next`` inside a long elif chain)
 and, when more than one, an int exit code value telling them apart.
 
-Exits keep the IR (and the generated code) as deep as the source and its size
-linear in the source, however many there are:
+Exits keep the IR (and the generated code) as deep as the source, up to a
+constant, and its size linear in the source, however many there are:
 
-* *Continuation*, the common small case: when the statements after an ``if``
-  have no exit of their own and only one branch of the ``if`` can fall
-  through, they are lowered into that branch (``if x < 0: return -x`` then
-  ``return x * x`` becomes one conditional with a return value on each side).
-  Nothing is copied: the rest goes into exactly one branch.
+* *Continuation*: when fewer than `NEST` exits follow an ``if`` that may
+  exit, and only one of its branches can fall through, the statements after
+  it are lowered into that branch (``if x < 0: return -x`` then ``return x *
+  x`` is one conditional with a return value on each side).  Nothing is
+  copied: the rest goes into exactly one branch.  This is the form of small
+  functions, and the fastest (the backward sweep of one conditional needs no
+  exit code).
 * *Guarded segments* otherwise: after a statement that may have exited, the
-  following statements, up to and including the next one that may exit, run
-  inside one conditional on the exit code (``if exit_code == 0:``); the
-  other side passes the exit code, return value and variables through.
-  Blocks of any length stay flat: one guard per exit, one after another.
-* Long ``if``/``elif`` chains are cut into chunks of `CHAIN_NEST` tests, each
+  following statements, up to and including the next `NEST` that may exit,
+  run inside one conditional on the exit code (``if exit_code == 0:``), the
+  other side passing the exit code, return value and variables through.
+  Blocks of any length stay flat: one guard per `NEST` exits, one after
+  another.
+* Long ``if``/``elif`` chains are cut into chunks of `NEST` tests, each
   nested as written; a chunk none of whose tests held ends with ``next``,
   and the next chunk runs under ``if exit_code == NEXT:``, from the values
   before the chain (a later test is evaluated exactly when Python would).
@@ -37,6 +40,7 @@ explicitly by the structured equation (the IR invariant).
 from __future__ import annotations
 
 import ast
+import bisect
 import copy
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -53,10 +57,11 @@ MAX_UNROLL = 1000
 CONTINUE = 1
 NEXT = -1
 CODES = {"normal": NORMAL, "continue": CONTINUE, "break": BREAK, "return": RETURN, "next": NEXT}
-# Tests of an if/elif chain nested as written; a longer chain is cut into
-# consecutive chunks of this many (so an elif of up to 4 tests reads as the
-# user wrote it, and one of 1,000 is 250 flat chunks, not 1,000 levels deep).
-CHAIN_NEST = 4
+# How deep exits and elif tests nest, per level of the source: an elif of up
+# to NEST tests, and up to NEST exits in a block, nest as written (reading as
+# the user wrote them, and as fast as before); more are cut into consecutive
+# chunks of NEST (an elif of 1,000 tests is 250 flat chunks, not 1,000 levels).
+NEST = 4
 EXIT_STMTS = (ast.Return, ast.Break, ast.Continue)
 LOOP_EXITS = frozenset({"break", "continue"})
 
@@ -172,35 +177,35 @@ class ControlFlowLowering:
         in guarded segments (see the module docstring), so this loop, not
         recursion, walks a block of any length."""
         stmts = self.expand_loop_else(stmts)
-        exits = [may_exit(stmt) for stmt in stmts]
-        # stmts[quiet:] have no exit, but maybe a final return/break/continue
-        quiet = len(stmts) - (1 if stmts and isinstance(stmts[-1], EXIT_STMTS) else 0)
-        while quiet > 0 and not exits[quiet - 1]:
-            quiet -= 1
+        # statements that may exit and go on otherwise (a plain return, break
+        # or continue just ends the block), and how many follow each statement
+        exits = [not isinstance(stmt, EXIT_STMTS) and may_exit(stmt) for stmt in stmts]
+        at = [k for k, e in enumerate(exits) if e]
+        later = [len(at) - bisect.bisect_right(at, k) for k in range(len(stmts))]
         pending: Outcome | None = None
         index = 0
         while index < len(stmts):
             if pending is not None:
-                end = next((k + 1 for k in range(index, len(stmts)) if exits[k]), len(stmts))
-                if end >= quiet:        # the last exit: what follows continues in its branch
-                    end = len(stmts)
+                # the next NEST exits nest by continuation inside one guard (all, if few are left)
+                p = bisect.bisect_left(at, index)
+                end = len(stmts) if len(at) - p <= NEST else at[p + NEST - 1] + 1
                 outcome = self.guarded(pending, stmts[index:end])
                 index = end
             else:
                 stmt = stmts[index]
                 self.b.loc = self.src.location(stmt)
                 self.stmt_start = len(self.b.eqns)
-                outcome, absorbed = self.lower_stmt(stmt, stmts[index + 1:], index + 1 >= quiet)
+                outcome, absorbed = self.lower_stmt(stmt, stmts[index + 1:], later[index] < NEST)
                 index = len(stmts) if absorbed else index + 1
             if "normal" not in outcome.kinds:
                 return outcome
             pending = outcome if outcome.kinds != {"normal"} else None
         return pending or Outcome.normal()
 
-    def lower_stmt(self, stmt: ast.stmt, rest: list[ast.stmt], rest_quiet: bool) -> tuple[Outcome, bool]:
+    def lower_stmt(self, stmt: ast.stmt, rest: list[ast.stmt], may_continue: bool) -> tuple[Outcome, bool]:
         """One statement of a block, and whether it took in `rest` too (by
-        continuation, allowed when `rest_quiet`: `rest` has no exit but maybe
-        a final one)."""
+        continuation, allowed when `may_continue`: fewer than `NEST` exits
+        follow, so continuations nest at most that deep)."""
         if isinstance(stmt, ast.Return):
             if stmt.value is None:
                 raise self.fail("'return' without a value: there is nothing to differentiate", stmt)
@@ -211,9 +216,9 @@ class ControlFlowLowering:
             return Outcome(frozenset({"break" if isinstance(stmt, ast.Break) else "continue"})), True
         if isinstance(stmt, ast.If):
             links, final_else = if_chain(stmt)
-            if len(links) > CHAIN_NEST:
+            if len(links) > NEST:
                 return self.lower_chain(links, final_else), False
-            if rest and rest_quiet and may_exit(stmt):
+            if rest and may_continue and may_exit(stmt):
                 falls = (not always_exits(stmt.body), not always_exits(stmt.orelse))
                 if sum(falls) <= 1:     # the rest goes into the one branch that falls through, if any
                     return self.lower_if(stmt.test, stmt.body + (rest if falls[0] else []),
@@ -223,7 +228,7 @@ class ControlFlowLowering:
             outcome = self.lower_loop(stmt)
             if "return" not in outcome.kinds or "normal" not in outcome.kinds:
                 return outcome, False
-            if rest_quiet:
+            if may_continue:
                 return self.after_returning_loop(outcome, rest, stmt), True
             return Outcome(outcome.kinds, outcome.code, outcome.value, outcome.skipped, after_loop=True), False
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
@@ -249,15 +254,15 @@ class ControlFlowLowering:
         return self.b.apply(op, code, Const(value))
 
     def lower_chain(self, links: list[ast.If], final_else: list[ast.stmt]) -> Outcome:
-        """An if/elif chain longer than `CHAIN_NEST` tests: chunks of that many
+        """An if/elif chain longer than `NEST` tests: chunks of that many
         nested as written, one after another; a chunk runs only when no test
         before it held (``next``), starting from the values before the chain,
         so each test is evaluated exactly when Python evaluates it."""
         before = dict(self.env)
         outcome: Outcome | None = None
-        for start in range(0, len(links), CHAIN_NEST):
-            chunk = links[start:start + CHAIN_NEST]
-            tail = final_else if start + CHAIN_NEST >= len(links) else None
+        for start in range(0, len(links), NEST):
+            chunk = links[start:start + NEST]
+            tail = final_else if start + NEST >= len(links) else None
             self.b.loc = self.src.location(chunk[0])
             if outcome is None:
                 outcome = self.lower_links(chunk, tail)
