@@ -21,7 +21,6 @@ differentiated at 60.
 """
 from __future__ import annotations
 
-import math
 import textwrap
 
 import pytest
