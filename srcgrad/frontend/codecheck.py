@@ -43,10 +43,29 @@ def compiles_to(def_text: str, func: types.FunctionType, file_text: str) -> bool
     # the def saw no imports: try both.
     imports = sorted(_module_imports(file_text))
     for declared in ([imports, []] if imports else [[]]):
-        candidate = _compile(module, declared, path, code)
+        try:
+            candidate = _compile(module, declared, path, code)
+        except RecursionError:
+            # compiling a syntax tree recurses along it in CPython (an elif
+            # chain of 1,000 is 1,000 levels): compile the text, as Python did
+            candidate = _compile_text(def_text, declared, path, code)
         if candidate is not None and _shape(candidate) == target:
             return True
     return False
+
+
+def _compile_text(def_text: str, imports: list[str], path: list[str],
+                  code: types.CodeType) -> types.CodeType | None:
+    """`_compile` from the definition's text, for a definition that needs no
+    enclosing class or function (None for one that does: not checked)."""
+    if len(path) != 1:
+        return None
+    text = "".join(f"import {n}\n" for n in imports) + ("if 1:\n" + def_text if def_text[:1].isspace() else def_text)
+    try:
+        compiled = compile(text, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    return _find_code(compiled, path)
 
 
 def _parse_indented(text: str) -> ast.FunctionDef | None:
@@ -63,18 +82,37 @@ def _parse_indented(text: str) -> ast.FunctionDef | None:
 def _compile(module: ast.Module, imports: list[str], path: list[str],
              code: types.CodeType) -> types.CodeType | None:
     stubs: list[ast.stmt] = [ast.Import(names=[ast.alias(name=n)]) for n in imports]
-    tree = ast.fix_missing_locations(ast.Module(body=stubs + module.body, type_ignores=[]))
+    tree = _fix_locations(ast.Module(body=stubs + module.body, type_ignores=[]))
     try:
         compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
     except (SyntaxError, ValueError):
         return None
+    return _find_code(compiled, path)
+
+
+def _find_code(compiled: types.CodeType, path: list[str]) -> types.CodeType | None:
     for name in path:
         compiled = next((c for c in compiled.co_consts
                          if isinstance(c, types.CodeType) and c.co_name == name), None)
         if compiled is None:
             return None
     return compiled
+
+
+def _fix_locations(tree: ast.AST) -> ast.AST:
+    """`ast.fix_missing_locations` as a walk: it recurses along the tree."""
+    todo = [(tree, (1, 0, 1, 0))]
+    fields = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+    while todo:
+        node, inherited = todo.pop()
+        if "lineno" in node._attributes:
+            for name, value in zip(fields, inherited):
+                if getattr(node, name, None) is None:
+                    setattr(node, name, value)
+            inherited = tuple(getattr(node, name) for name in fields)
+        todo.extend((child, inherited) for child in ast.iter_child_nodes(node))
+    return tree
 
 
 def _definition_module(node: ast.FunctionDef, code: types.CodeType,
@@ -98,7 +136,7 @@ def _definition_module(node: ast.FunctionDef, code: types.CodeType,
         enclosing.body.append(statement)
         statement, path = enclosing, [_ENCLOSING] + path
     module = ast.Module(body=[statement], type_ignores=[])
-    return ast.fix_missing_locations(module), path
+    return _fix_locations(module), path
 
 
 @functools.lru_cache(maxsize=64)        # a few files at a time; thread-safe

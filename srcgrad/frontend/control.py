@@ -1,12 +1,37 @@
 """Lowering of control flow: if/elif/else, for, while, break, continue, return,
 conditional expressions and short-circuit ``and``/``or``.
 
-Exits are handled by *continuation*: when a branch may leave the enclosing
-block (``return``, ``break``, ``continue``), the statements after the ``if``
-are lowered into each branch that falls through, so every branch ends in a
-known way.  A lowered block reports its `Outcome`: which exits it may take
-and, when more than one, an int exit code value (`NORMAL`, `BREAK`,
-`RETURN`); ``continue`` ends the loop body, so it counts as `NORMAL`.
+A lowered block reports its `Outcome`: which ways it may end (``normal``,
+``continue``, ``break``, ``return``, and ``next`` inside a long elif chain)
+and, when more than one, an int exit code value telling them apart.
+
+Exits keep the IR (and the generated code) as deep as the source, up to a
+constant, and its size linear in the source, however many there are:
+
+* *Continuation*: when fewer than `NEST` exits follow an ``if`` that may
+  exit, and only one of its branches can fall through, the statements after
+  it are lowered into that branch (``if x < 0: return -x`` then ``return x *
+  x`` is one conditional with a return value on each side).  Nothing is
+  copied: the rest goes into exactly one branch.  This is the form of small
+  functions, and the fastest (the backward sweep of one conditional needs no
+  exit code).
+* *Guarded segments* otherwise: after a statement that may have exited, the
+  following statements, up to and including the next `NEST` that may exit,
+  run inside one conditional on the exit code (``if exit_code == 0:``), the
+  other side passing the exit code, return value and variables through.
+  Blocks of any length stay flat: one guard per `NEST` exits, one after
+  another.
+* Long ``if``/``elif`` chains are cut into chunks of `NEST` tests, each
+  nested as written; a chunk none of whose tests held ends with ``next``,
+  and the next chunk runs under ``if exit_code == NEXT:``, from the values
+  before the chain (a later test is evaluated exactly when Python would).
+
+Names: after a block, `ControlFlowLowering.env` holds the names bound on every
+path that goes on to the statements after it.  A path that left the block
+(exited) needs no value for a name it did not bind: it gets a placeholder
+there, never read; placeholders at a ``break`` or ``continue`` are recorded
+in `Outcome.skipped`, since a loop's first iteration must bind a name on all
+of its paths for it to have a value after the loop.
 
 Branch and loop bodies are lowered into their own builders and then *closed*:
 every outer value a region reads becomes one of its parameters, passed
@@ -15,6 +40,7 @@ explicitly by the structured equation (the IR invariant).
 from __future__ import annotations
 
 import ast
+import bisect
 import copy
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,13 +51,31 @@ from ..ir.inline import Renamer
 from ..primitives.control import BREAK, NORMAL, RETURN
 
 MAX_UNROLL = 1000
+# Exit codes made only here: a loop goes on after an iteration whose code is
+# below BREAK, so CONTINUE needs no handling of its own there; NEXT never
+# leaves the elif chain that made it.
+CONTINUE = 1
+NEXT = -1
+CODES = {"normal": NORMAL, "continue": CONTINUE, "break": BREAK, "return": RETURN, "next": NEXT}
+# How deep exits and elif tests nest, per level of the source: an elif of up
+# to NEST tests, and up to NEST exits in a block, nest as written (reading as
+# the user wrote them, and as fast as before); more are cut into consecutive
+# chunks of NEST (an elif of 1,000 tests is 250 flat chunks, not 1,000 levels).
+NEST = 4
+EXIT_STMTS = (ast.Return, ast.Break, ast.Continue)
+LOOP_EXITS = frozenset({"break", "continue"})
 
 
 @dataclass
 class Outcome:
-    kinds: frozenset            # subset of {"normal", "break", "return"}
+    kinds: frozenset            # subset of CODES' keys
     code: Atom | None = None    # exit code when several kinds are possible
     value: Any = None           # the return value (a Value) when "return" in kinds
+    # names with no value on some break/continue path (see the module docstring)
+    skipped: frozenset = frozenset()
+    # `code` is a loop's own exit code (RETURN when it returned, anything
+    # else when it went on): tested as such by the guard that follows
+    after_loop: bool = False
 
     @staticmethod
     def normal() -> "Outcome":
@@ -41,7 +85,14 @@ class Outcome:
         if self.code is not None:
             return self.code
         (kind,) = self.kinds
-        return Const({"normal": NORMAL, "break": BREAK, "return": RETURN}[kind])
+        return Const(CODES[kind])
+
+    def without(self, kind: str) -> "Outcome":
+        """The ways this outcome ends other than `kind` (for the paths where
+        its code says so; the code is kept while it still tells several apart)."""
+        kinds = self.kinds - {kind}
+        code = self.code if len(kinds) > 1 and not self.after_loop else None
+        return Outcome(kinds, code, self.value if "return" in kinds else None, self.skipped)
 
 
 def flatten(value: Any) -> list[Atom]:
@@ -66,6 +117,13 @@ def zeros_like(shape: Any) -> Any:
 
 def merge_kind(kinds: list[str]) -> str:
     return kinds[0] if all(k == kinds[0] for k in kinds) else REAL
+
+
+def placeholder_like(value: Any) -> Any:
+    """A constant of `value`'s shape and kinds, for a path that never reads it."""
+    if isinstance(value, tuple):
+        return tuple(placeholder_like(v) for v in value)
+    return Const({BOOL: False, INT: 0}.get(value.kind, 0.0))
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -115,34 +173,122 @@ class ControlFlowLowering:
     # --- blocks with exits --------------------------------------------------
 
     def lower_stmts(self, stmts: list[ast.stmt]) -> Outcome:
+        """Lower a block; after a statement that may have exited, the rest runs
+        in guarded segments (see the module docstring), so this loop, not
+        recursion, walks a block of any length."""
         stmts = self.expand_loop_else(stmts)
-        for index, stmt in enumerate(stmts):
-            rest = stmts[index + 1:]
-            self.b.loc = self.src.location(stmt)
-            self.stmt_start = len(self.b.eqns)
-            if isinstance(stmt, ast.Return):
-                if stmt.value is None:
-                    raise self.fail("'return' without a value: there is nothing to differentiate", stmt)
-                return Outcome(frozenset({"return"}), value=self.expr(stmt.value))
-            if isinstance(stmt, (ast.Break, ast.Continue)):
-                if self.loop_depth == 0:
-                    raise self.fail(f"'{type(stmt).__name__.lower()}' outside a loop", stmt)
-                return Outcome(frozenset({"break" if isinstance(stmt, ast.Break) else "normal"}))
-            if isinstance(stmt, ast.If):
-                if has_exit(stmt):
-                    return self.lower_if(stmt.test, stmt.body + rest, stmt.orelse + rest, stmt)
-                self.lower_if(stmt.test, stmt.body, stmt.orelse, stmt)
-                continue
-            if isinstance(stmt, (ast.For, ast.While)):
-                outcome = self.lower_loop(stmt)
-                if "return" in outcome.kinds:
-                    return self.after_returning_loop(outcome, rest, stmt)
-                continue
-            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
-            if handler is None:
-                raise self.refusal(stmt)
-            handler(stmt)
-        return Outcome.normal()
+        # statements that may exit and go on otherwise (a plain return, break
+        # or continue just ends the block), and how many follow each statement
+        exits = [not isinstance(stmt, EXIT_STMTS) and may_exit(stmt) for stmt in stmts]
+        at = [k for k, e in enumerate(exits) if e]
+        later = [len(at) - bisect.bisect_right(at, k) for k in range(len(stmts))]
+        pending: Outcome | None = None
+        index = 0
+        while index < len(stmts):
+            if pending is not None:
+                # the next NEST exits nest by continuation inside one guard (all, if few are left)
+                p = bisect.bisect_left(at, index)
+                end = len(stmts) if len(at) - p <= NEST else at[p + NEST - 1] + 1
+                outcome = self.guarded(pending, stmts[index:end])
+                index = end
+            else:
+                stmt = stmts[index]
+                self.b.loc = self.src.location(stmt)
+                self.stmt_start = len(self.b.eqns)
+                outcome, absorbed = self.lower_stmt(stmt, stmts[index + 1:], later[index] < NEST)
+                index = len(stmts) if absorbed else index + 1
+            if "normal" not in outcome.kinds:
+                return outcome
+            pending = outcome if outcome.kinds != {"normal"} else None
+        return pending or Outcome.normal()
+
+    def lower_stmt(self, stmt: ast.stmt, rest: list[ast.stmt], may_continue: bool) -> tuple[Outcome, bool]:
+        """One statement of a block, and whether it took in `rest` too (by
+        continuation, allowed when `may_continue`: fewer than `NEST` exits
+        follow, so continuations nest at most that deep)."""
+        if isinstance(stmt, ast.Return):
+            if stmt.value is None:
+                raise self.fail("'return' without a value: there is nothing to differentiate", stmt)
+            return Outcome(frozenset({"return"}), value=self.expr(stmt.value)), True
+        if isinstance(stmt, (ast.Break, ast.Continue)):
+            if self.loop_depth == 0:
+                raise self.fail(f"'{type(stmt).__name__.lower()}' outside a loop", stmt)
+            return Outcome(frozenset({"break" if isinstance(stmt, ast.Break) else "continue"})), True
+        if isinstance(stmt, ast.If):
+            links, final_else = if_chain(stmt)
+            if len(links) > NEST:
+                return self.lower_chain(links, final_else), False
+            if rest and may_continue and may_exit(stmt):
+                falls = (not always_exits(stmt.body), not always_exits(stmt.orelse))
+                if sum(falls) <= 1:     # the rest goes into the one branch that falls through, if any
+                    return self.lower_if(stmt.test, stmt.body + (rest if falls[0] else []),
+                                         stmt.orelse + (rest if falls[1] else []), stmt), True
+            return self.lower_if(stmt.test, stmt.body, stmt.orelse, stmt), False
+        if isinstance(stmt, (ast.For, ast.While)):
+            outcome = self.lower_loop(stmt)
+            if "return" not in outcome.kinds or "normal" not in outcome.kinds:
+                return outcome, False
+            if may_continue:
+                return self.after_returning_loop(outcome, rest, stmt), True
+            return Outcome(outcome.kinds, outcome.code, outcome.value, outcome.skipped, after_loop=True), False
+        handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if handler is None:
+            raise self.refusal(stmt)
+        handler(stmt)
+        return Outcome.normal(), False
+
+    def guarded(self, pending: Outcome, segment: list[ast.stmt]) -> Outcome:
+        """`segment` runs only when nothing before it exited, as `pending` says."""
+        code = pending.code_atom()
+        if pending.after_loop:
+            went_on = self.constant_or(code, RETURN, "ne")
+        else:
+            went_on = self.constant_or(code, NORMAL, "eq")
+        left = pending.without("normal")
+        return self.branch(went_on, lambda: self.lower_stmts(segment), lambda: left, segment[0])
+
+    def constant_or(self, code: Atom, value: int, op: str) -> Atom:
+        """``code == value`` (``op`` "eq") or ``!=`` ("ne"), decided now when `code` is known."""
+        if isinstance(code, Const):
+            return Const((code.value == value) == (op == "eq"))
+        return self.b.apply(op, code, Const(value))
+
+    def lower_chain(self, links: list[ast.If], final_else: list[ast.stmt]) -> Outcome:
+        """An if/elif chain longer than `NEST` tests: chunks of that many
+        nested as written, one after another; a chunk runs only when no test
+        before it held (``next``), starting from the values before the chain,
+        so each test is evaluated exactly when Python evaluates it."""
+        before = dict(self.env)
+        outcome: Outcome | None = None
+        for start in range(0, len(links), NEST):
+            chunk = links[start:start + NEST]
+            tail = final_else if start + NEST >= len(links) else None
+            self.b.loc = self.src.location(chunk[0])
+            if outcome is None:
+                outcome = self.lower_links(chunk, tail)
+            else:
+                left = outcome.without("next")
+                outcome = self.branch(self.constant_or(outcome.code_atom(), NEXT, "eq"),
+                                      lambda c=chunk, t=tail: self.lower_links(c, t), lambda: left, chunk[0],
+                                      then_env=before)
+            if "next" not in outcome.kinds:     # a test known true now: the later ones never run
+                break
+        assert outcome is not None and "next" not in outcome.kinds
+        return outcome
+
+    def lower_links(self, links: list[ast.If], tail: list[ast.stmt] | None) -> Outcome:
+        """``if``/``elif`` `links` nested, ending in `tail` (an ``else``), or,
+        with None, in ``next``: no test held and the chain goes on."""
+        link = links[0]
+        self.b.loc = self.src.location(link)
+        self.stmt_start = len(self.b.eqns)
+
+        def otherwise() -> Outcome:
+            if len(links) > 1:
+                return self.lower_links(links[1:], tail)
+            return Outcome(frozenset({"next"})) if tail is None else self.lower_stmts(tail)
+        pred = self.truth(self.expr(link.test), link.test)
+        return self.branch(pred, lambda: self.lower_stmts(link.body), otherwise, link)
 
     def note_unbound(self, name: str, construct: ast.AST, message: str) -> None:
         """Record that after `construct` `name` may have no value, and why."""
@@ -204,24 +350,43 @@ class ControlFlowLowering:
         return self.branch(pred, lambda: self.lower_stmts(then_stmts), lambda: self.lower_stmts(else_stmts), node)
 
     def branch(self, pred: Atom, then_fn: Callable[[], Outcome], else_fn: Callable[[], Outcome],
-               node: ast.AST) -> Outcome:
+               node: ast.AST, then_env: dict[str, Any] | None = None) -> Outcome:
+        """A conditional: each side lowered into its own region, from the
+        current names (the then side from `then_env` when given); after it,
+        the names bound on every path that goes on (see the module docstring)."""
         if isinstance(pred, Const):          # decided now: lower only the branch taken
+            if pred.value and then_env is not None:
+                self.env = dict(then_env)
             return then_fn() if pred.value else else_fn()
         env0 = dict(self.env)
         loc = self.b.loc
-        then_eqns, then_env, then_out = self.sub_block(then_fn, env0)
+        then_eqns, then_env, then_out = self.sub_block(then_fn, env0 if then_env is None else then_env)
         else_eqns, else_env, else_out = self.sub_block(else_fn, env0)
         self.b.loc = loc
         kinds = then_out.kinds | else_out.kinds
-        self._note_one_sided(then_env, else_env, env0, node)
-        names = [n for n in dict.fromkeys(list(then_env) + list(else_env))
-                 if n in then_env and n in else_env
-                 and not (same_value(then_env[n], env0.get(n)) and same_value(else_env[n], env0.get(n)))]
-        shapes = {}
-        for n in names:
-            shapes[n] = structure(then_env[n])
-            if shapes[n] != structure(else_env[n]):
+        sides = ((then_env, then_out), (else_env, else_out))
+        env_after: dict[str, Any] = {}
+        names: list[str] = []         # those the conditional defines anew
+        reference: dict[str, Any] = {}   # a value of each one's shape, from a side that goes on
+        skipped = set(then_out.skipped | else_out.skipped)
+        dropped = []
+        for n in dict.fromkeys(list(then_env) + list(else_env)):
+            lacking = [out for env, out in sides if n not in env]
+            if any("normal" in out.kinds for out in lacking):
+                dropped.append(n)
+                continue
+            if any(out.kinds & LOOP_EXITS for out in lacking):
+                skipped.add(n)
+            values = [(env[n], out) for env, out in sides if n in env]
+            if n in env0 and all(same_value(v, env0[n]) for v, _ in values):
+                env_after[n] = env0[n]
+                continue
+            going_on = [v for v, out in values if "normal" in out.kinds] or [values[0][0]]
+            if any(structure(v) != structure(going_on[0]) for v in going_on):
                 raise self.fail(f"{n!r} holds sequences of different lengths in the two branches", node)
+            reference[n] = going_on[0]
+            names.append(n)
+        self._note_one_sided(dropped, node)
         ret_shape = self._return_shape(then_out, else_out, node)
         branch_results = []
         for out, env in ((then_out, then_env), (else_out, else_env)):
@@ -231,7 +396,11 @@ class ControlFlowLowering:
             if "return" in kinds:
                 results += flatten(out.value if "return" in out.kinds else zeros_like(ret_shape))
             for n in names:
-                results += flatten(env[n])
+                # a side that does not go on with a value of this shape never reads it
+                value = env.get(n)
+                if value is None or structure(value) != structure(reference[n]):
+                    value = placeholder_like(reference[n])
+                results += flatten(value)
             branch_results.append(results)
         free = free_vars(then_eqns, branch_results[0], ()) + free_vars(else_eqns, branch_results[1], ())
         free = list(dict.fromkeys(free))
@@ -239,7 +408,7 @@ class ControlFlowLowering:
         else_region = close_region(else_eqns, branch_results[1], (), free)
         ret_count = len(flatten(zeros_like(ret_shape))) if "return" in kinds else 0
         hints = ((["exit_code"] if len(kinds) > 1 else []) + ["result"] * ret_count
-                 + [n for n in names for _ in flatten(then_env[n])])
+                 + [n for n in names for _ in flatten(reference[n])])
         # each output's kind merges the two branches' (the exit code is an int on both sides)
         out_kinds = [merge_kind([t.kind, e.kind]) for t, e in zip(*branch_results)]
         outs = self._apply_structured("cond", [pred] + free, (("then", then_region), ("else", else_region)),
@@ -249,13 +418,14 @@ class ControlFlowLowering:
         value = unflatten(ret_shape, outs[:ret_count]) if "return" in kinds else None
         rest = outs[ret_count:]
         for n in names:
-            self.env[n] = unflatten(shapes[n], rest)
-        return Outcome(kinds, code, value)
+            env_after[n] = unflatten(structure(reference[n]), rest)
+        self.env = env_after
+        return Outcome(kinds, code, value, frozenset(skipped))
 
-    def _note_one_sided(self, then_env: dict, else_env: dict, env0: dict, node: ast.AST) -> None:
-        """Record why a name assigned in only one branch has no value after."""
+    def _note_one_sided(self, dropped: list[str], node: ast.AST) -> None:
+        """Record why a name bound on only some paths has no value after."""
         line = self.src.location(node).lineno
-        for n in (set(then_env) ^ set(else_env)) - set(env0):
+        for n in dropped:
             self.note_unbound(n, node, f"{n!r} is assigned in only one branch of the condition at line {line}: "
                                        f"srcgrad reads it here as possibly unassigned, since it has no value when "
                                        f"the other branch is taken (srcgrad does not prove that this line is "
@@ -366,10 +536,10 @@ class ControlFlowLowering:
                 return self.lower_stmts(body)
             finally:
                 self.loop_depth -= 1
-        _, after_first, _ = self.sub_block(first_iteration, dict(self.env))
+        _, after_first, first = self.sub_block(first_iteration, dict(self.env))
         for n in new:
             value = after_first.get(n)
-            if value is None or isinstance(value, tuple):
+            if value is None or isinstance(value, tuple) or n in first.skipped:
                 why[n] = (
                     f"{n!r} is assigned inside the loop at line {line}, but not on every path through its "
                     f"first iteration (a branch, 'break', 'continue' or 'return' may skip the assignment), so "
@@ -459,7 +629,7 @@ class ControlFlowLowering:
             cond_eqns, _, test_out = self.sub_block(lower_test, env)
             cond_result = [test_out.value]
         self.b.loc = loc
-        exits = outcome.kinds - {"normal"}
+        exits = outcome.kinds - {"normal", "continue"}     # continuing is going on to the next iteration
         results: list[Atom] = []
         if exits:
             results.append(outcome.code_atom())
@@ -538,17 +708,42 @@ class ControlFlowLowering:
 def has_exit(node: ast.AST, in_loop: bool = False) -> bool:
     """Whether `node` contains a return, or a break/continue of the loop
     around it (not of a loop nested inside it)."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.Return):
+    todo = [(child, in_loop) for child in ast.iter_child_nodes(node)]
+    while todo:                          # a walk, not recursion: elif chains may be 1,000 long
+        child, inside = todo.pop()
+        if isinstance(child, ast.Return) or (isinstance(child, (ast.Break, ast.Continue)) and not inside):
             return True
-        if isinstance(child, (ast.Break, ast.Continue)) and not in_loop:
-            return True
-        if isinstance(child, (ast.For, ast.While)):
-            if has_exit(child, True):
-                return True
-        elif isinstance(child, ast.stmt) and has_exit(child, in_loop):
-            return True
+        if isinstance(child, ast.stmt):
+            inside = inside or isinstance(child, (ast.For, ast.While))
+            todo.extend((c, inside) for c in ast.iter_child_nodes(child))
     return False
+
+
+def may_exit(stmt: ast.stmt) -> bool:
+    """Whether running `stmt` may leave the block it is in."""
+    return isinstance(stmt, EXIT_STMTS) or has_exit(ast.Module(body=[stmt], type_ignores=[]))
+
+
+def always_exits(stmts: list[ast.stmt]) -> bool:
+    """Whether every path through `stmts` surely leaves the block (a return,
+    break or continue on it; False when unsure, e.g. for loops)."""
+    for stmt in stmts:
+        if isinstance(stmt, EXIT_STMTS):
+            return True
+        if isinstance(stmt, ast.If):
+            links, final_else = if_chain(stmt)
+            if all(always_exits(link.body) for link in links) and always_exits(final_else):
+                return True
+    return False
+
+
+def if_chain(stmt: ast.If) -> tuple[list[ast.If], list[ast.stmt]]:
+    """An ``if``/``elif`` chain: its links (each with its test and body) and
+    the final ``else`` (``else:`` holding only an ``if`` is the same chain)."""
+    links = [stmt]
+    while len(links[-1].orelse) == 1 and isinstance(links[-1].orelse[0], ast.If):
+        links.append(links[-1].orelse[0])
+    return links, links[-1].orelse
 
 
 def _own_break(loop: ast.stmt) -> ast.Break | None:
