@@ -24,8 +24,20 @@ which need ``sin``'s (the same value: equal pure equations are shared when
 built) to one order less again.  Terms with the same factors are combined, so
 ``mul`` comes out as Leibniz's product rule and a linear primitive as a
 weighted sum; a structural zero (a constant, an input's ``x'' = 0``) gives
-no term at all.  The cost is polynomial in k (at most k² products per
-value and partial).
+no term at all.  The cost is polynomial in k: O(k²) products per argument
+of each value, and of each partial whose derivatives it needs (a chain at
+most k deep: sin, cos, sin...).
+
+At kinks the answer is the one nesting `grad` gives (both read the same
+partials: ``abs``, ``max``, ``min``, branches, IEEE infinities and nans),
+with one difference: where nesting multiplies a zero cotangent by the
+infinite derivative of a value the result does not use, it gets nan, and
+Taylor mode, which never forms that product, gets the IEEE value of the
+derivative's formula: d²/dx² ``x ** 0.5`` at 0 is -inf here (as for
+``math.sqrt``), nan nested.
+
+Only the derivatives a value's uses need are built (a value only compared
+needs none): `_needed` finds the order per value, backwards.
 
 Control flow: derivatives travel as extra values through both branches of
 a ``cond``, and as extra state (and loop-invariant values) of a loop.  A
