@@ -360,12 +360,11 @@ def _cond(sweep: _Sweep, eqn: Eqn, order: int) -> None:
     if not any(d is not None for ds in incoming for d in ds):
         sweep.b.eqns.append(eqn)            # its outputs have no derivatives
         return
-    extra_args, branches = [], {}
+    branches = {}
     for key in ("then", "else"):
         region = eqn.param(key)
         inner = sweep.child(order)
-        params, args = _pass_in(inner, region.params, incoming)
-        extra_args = args
+        params, extra_args = _pass_in(inner, region.params, incoming)     # the same values for both
         wanted = {r: order for r, o in zip(region.results, eqn.outs) if isinstance(r, Var) and o.differentiable}
         inner.run(region.eqns, wanted)
         branches[key] = (inner, params, [inner.derivs_to(r, order) for r in region.results])
