@@ -26,7 +26,9 @@ built) to one order less again.  Terms with the same factors are combined, so
 weighted sum; a structural zero (a constant, an input's ``x'' = 0``) gives
 no term at all.  The cost is polynomial in k: O(k²) products per argument
 of each value, and of each partial whose derivatives it needs (a chain at
-most k deep: sin, cos, sin...).
+most k deep: sin, cos, sin...).  One primitive takes a cheaper rule, as a
+``taylor`` hook attached here: the quotient (`_quotient`), whose partials
+hold another quotient at every order (tested against sympy with the rest).
 
 At kinks the answer is the one nesting `grad` gives (both read the same
 partials: ``abs``, ``max``, ``min``, branches, IEEE infinities and nans),
