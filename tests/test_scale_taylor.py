@@ -303,6 +303,37 @@ def test_functions_with_tapes_fall_back_to_nesting():
     assert_close(grad(cube_by_loop, order=3)(x), 6.0, "d3 x**3 through a loop")
 
 
+BRANCHING_RULE = """
+import math
+import srcgrad
+
+
+@srcgrad.primitive
+def half_square(x):
+    return x * x if x > 0 else 0.5 * x * x
+
+
+@half_square.derivative
+def _(x):
+    if x > 0:
+        return 2 * x
+    return x * 1.0
+
+
+def f(x):
+    return half_square(math.sin(x))
+"""
+
+
+def test_a_user_rule_that_branches_falls_back_to_nesting():
+    f = load_module(BRANCHING_RULE, "taylor_rule").f
+    for x in (0.4, -0.4):
+        s, c = math.sin(x), math.cos(x)
+        scale = 2.0 if s > 0 else 1.0           # by hand: f = scale * sin(x)**2 / 2
+        assert_close(grad(f, order=2)(x), scale * (c * c - s * s), f"order 2 at {x}")
+        assert_close(grad(f, order=3)(x), scale * -4 * s * c, f"order 3 at {x}")
+
+
 def test_readable_source_names_derivatives_after_the_users_values():
     source = grad(load_module(CONTROL["branches"], "taylor_read").f, order=3).source
     assert "srcgrad" not in source

@@ -24,8 +24,22 @@ which need ``sin``'s (the same value: equal pure equations are shared when
 built) to one order less again.  Terms with the same factors are combined, so
 ``mul`` comes out as Leibniz's product rule and a linear primitive as a
 weighted sum; a structural zero (a constant, an input's ``x'' = 0``) gives
-no term at all.  The cost is polynomial in k (at most k² products per
-value and partial).
+no term at all.  The cost is polynomial in k: O(k²) products per argument
+of each value, and of each partial whose derivatives it needs (a chain at
+most k deep: sin, cos, sin...).  One primitive takes a cheaper rule, as a
+``taylor`` hook attached here: the quotient (`_quotient`), whose partials
+hold another quotient at every order (tested against sympy with the rest).
+
+At kinks the answer is the one nesting `grad` gives (both read the same
+partials: ``abs``, ``max``, ``min``, branches, IEEE infinities and nans),
+with one difference: where nesting multiplies a zero cotangent by the
+infinite derivative of a value the result does not use, it gets nan, and
+Taylor mode, which never forms that product, gets the IEEE value of the
+derivative's formula: d²/dx² ``x ** 0.5`` at 0 is -inf here (as for
+``math.sqrt``), nan nested.
+
+Only the derivatives a value's uses need are built (a value only compared
+needs none): `_needed` finds the order per value, backwards.
 
 Control flow: derivatives travel as extra values through both branches of
 a ``cond``, and as extra state (and loop-invariant values) of a loop.  A
@@ -45,6 +59,7 @@ from ..ir.builder import Builder, as_atom
 from ..ir.check import check_stage
 from ..ir.core import REAL, Atom, Const, Eqn, Function, Region, Var
 from ..primitives.control import COND, FOR_RANGE, WHILE_LOOP, LoopParts
+from ..primitives.core import REGISTRY
 from .reverse import missing_rule_message
 
 Derivs = list   # [v, v', v'', ..., v^(k)]: an atom or None (a structural zero) each
@@ -170,6 +185,17 @@ class _Sweep:
                   if any(self.deriv(a, m) is not None for m in range(1, j + 1))]
         if not moving:
             return None
+        loc, self.b.loc = self.b.loc, eqn.loc
+        # the derivatives of the user's values are named after them (d2y)
+        hint = derivative_hint(var, j) if eqn.role == "" else ""
+        rule = eqn.prim.hooks.get("taylor")
+        total = rule(self, eqn, j, hint) if rule is not None else self._leibniz(eqn, var, j, moving, hint)
+        self.b.loc = loc
+        return total
+
+    def _leibniz(self, eqn: Eqn, var: Var, j: int, moving: list[int], hint: str) -> Atom | None:
+        """The j-th derivative of `var` from the partials of its equation
+        (see the module docstring)."""
         partials = self._partials(eqn, var)
         terms = _Terms()
         for i in moving:
@@ -184,11 +210,7 @@ class _Sweep:
                 gr = self.deriv(g, j - m)
                 if gr is not None:
                     terms.add(math.comb(j - 1, m - 1), xm, gr)
-        loc, self.b.loc = self.b.loc, eqn.loc
-        # the derivatives of the user's values are named after them (d2y)
-        total = terms.emit(self, derivative_hint(var, j) if eqn.role == "" else "")
-        self.b.loc = loc
-        return total
+        return terms.emit(self, hint)
 
     def _partials(self, eqn: Eqn, out: Var) -> tuple:
         found = self.partials.get(id(eqn))
@@ -337,6 +359,33 @@ def _accumulate(sweep: _Sweep, total: Atom | None, weight: float, factors: tuple
     return sweep.apply("add" if weight > 0 else "sub", total, term, hint=hint)
 
 
+# --- where the rule from the partials costs more: the quotient ------------------------------
+
+def _quotient(sweep: _Sweep, eqn: Eqn, j: int, hint: str) -> Atom | None:
+    """q = a / b: from a = q * b by Leibniz's rule,
+    ``q^(j) = (a^(j) - sum_{m=1..j} C(j, m) * b^(m) * q^(j-m)) / b``: one
+    division per order.  The partials' form divides again at every order
+    (d/db (a / b) = -(q / b) holds another quotient), about twice the
+    work at order 4, and more beyond."""
+    a, b = eqn.args
+    q = eqn.outs[0]
+    terms = _Terms()
+    aj = sweep.deriv(a, j)
+    if aj is not None:
+        terms.add(1, aj, Const(1.0))
+    for m in range(1, j + 1):
+        bm, qr = sweep.deriv(b, m), sweep.deriv(q, j - m)
+        if bm is not None and qr is not None:
+            terms.add(-math.comb(j, m), bm, qr)
+    numerator = terms.emit(sweep, "")
+    if numerator is None:
+        return None
+    return sweep.apply("div", numerator, b, hint=hint)
+
+
+REGISTRY["div"].hooks["taylor"] = _quotient
+
+
 # --- control flow -------------------------------------------------------------------
 
 def _cond(sweep: _Sweep, eqn: Eqn, order: int) -> None:
@@ -348,12 +397,11 @@ def _cond(sweep: _Sweep, eqn: Eqn, order: int) -> None:
     if not any(d is not None for ds in incoming for d in ds):
         sweep.b.eqns.append(eqn)            # its outputs have no derivatives
         return
-    extra_args, branches = [], {}
+    branches = {}
     for key in ("then", "else"):
         region = eqn.param(key)
         inner = sweep.child(order)
-        params, args = _pass_in(inner, region.params, incoming)
-        extra_args = args
+        params, extra_args = _pass_in(inner, region.params, incoming)     # the same values for both
         wanted = {r: order for r, o in zip(region.results, eqn.outs) if isinstance(r, Var) and o.differentiable}
         inner.run(region.eqns, wanted)
         branches[key] = (inner, params, [inner.derivs_to(r, order) for r in region.results])

@@ -3,8 +3,9 @@
 * Derivative values are named after the value they belong to: the cotangent
   (reverse mode) of ``z`` is ``dz``; the tangent (forward mode) of ``z`` is
   ``z_dot``; its k-th derivative along the one input of Taylor mode
-  (``grad(f, order=k)``) is ``dkz`` (``d2z``).  These hints are chosen by the AD transforms through
-  `cotangent_hint` and `tangent_hint`.
+  (``grad(f, order=k)``) is ``dz``, ``d2z``, ``d3z``...  These hints are
+  chosen by the AD transforms through `cotangent_hint`, `tangent_hint` and
+  `derivative_hint`.
 * `Namer` turns hints into unique Python identifiers for one generated
   function: parameters keep their names, a reassigned user variable gets
   ``x``, ``x_1``, ``x_2`` in definition order, a temporary that is not inlined
