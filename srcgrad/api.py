@@ -69,7 +69,8 @@ def _decorator_or_call(fun: Any, make: Any) -> Any:
     return make if fun is None else make(fun)
 
 
-def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = False) -> Any:
+def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, mode: str | None = None,
+         verify: bool = False) -> Any:
     """The gradient of a scalar function.
 
     ``grad(f)(x, y)`` is df/dx; ``argnums`` picks arguments by position or
@@ -78,13 +79,18 @@ def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = Fa
     ``@grad(argnums=(0, 1))``.  With ``verify=True`` the gradient is checked
     when `grad` is applied (`srcgrad.verify`): a mismatch, or anything
     verify could not check, raises `srcgrad.VerificationError`.
+
+    ``mode`` is ``"forward"``, ``"reverse"`` or None (srcgrad chooses by
+    `choose_mode`'s cost estimate: forward mode for one argnum, reverse
+    mode for several).  Both give the same derivatives.
     """
     count = _order(order)
+    mode = _mode(mode)
 
     def make(f: Any) -> Transformed:
         result = f
         for _ in range(count):
-            result = _grad(result, argnums, False, verify)
+            result = _grad(result, argnums, False, verify, mode)
         return result
     return _decorator_or_call(fun, make)
 
@@ -101,9 +107,41 @@ def _order(order: Any) -> int:
     return count
 
 
-def value_and_grad(fun: Any = None, argnums: Any = 0, *, verify: bool = False) -> Any:
+MODES = ("forward", "reverse")
+
+
+def _mode(mode: Any) -> str | None:
+    """`mode` checked: None (srcgrad chooses), "forward" or "reverse"."""
+    if mode is not None and not (isinstance(mode, str) and mode in MODES):
+        raise ArgumentError(f"mode must be 'forward', 'reverse' or None (srcgrad chooses by its cost "
+                            f"estimate), got {mode!r}")
+    return mode
+
+
+def choose_mode(fn: Function, indices: Sequence[int]) -> str:
+    """The cheaper mode for the gradient of `fn` with respect to `indices`.
+
+    Both modes do the primal work once per sweep and one multiply-add per
+    partial: forward mode once per differentiated input (its tangents), reverse
+    mode once in all (its cotangents), plus, for every value a loop's backward
+    sweep reads, a push onto a tape and a pop from it.  So with k inputs,
+    forward costs about k tangent sweeps (and, for a loop, k copies of the
+    loop's primal work, which common-subexpression elimination cannot share)
+    against one backward sweep plus tape traffic for reverse.  For k = 1
+    forward mode always wins (no tape, nothing walked backwards); from k = 2
+    the second tangent sweep costs more than the tape saves.  Measured
+    (`python benchmarks/run.py --mode`): forward / reverse run time is
+    about 0.7-0.9 at k = 1 and above 1 from k = 2, for straight-line code and
+    loops alike; the table is in README's "Benchmarks".
+    """
+    return "forward" if len(indices) == 1 else "reverse"
+
+
+def value_and_grad(fun: Any = None, argnums: Any = 0, *, mode: str | None = None,
+                   verify: bool = False) -> Any:
     """Like `grad`, but returns ``(value, gradient)`` from one generated function."""
-    return _decorator_or_call(fun, lambda f: _grad(f, argnums, True, verify))
+    mode = _mode(mode)
+    return _decorator_or_call(fun, lambda f: _grad(f, argnums, True, verify, mode))
 
 
 def _plain_argnums(argnums: Any) -> Any:
@@ -119,7 +157,7 @@ def _plain_argnums(argnums: Any) -> Any:
     return plain(argnums)
 
 
-def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed:
+def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool, mode: str | None = None) -> Transformed:
     argnums = _plain_argnums(argnums)
     fn = _primal(fun)
     if fn.out_tree is not None:
@@ -127,7 +165,7 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
                             f"use srcgrad.jacobian for functions returning tuples")
     indices, single = resolve_argnums(fn, argnums)
     kind = "value_and_grad" if with_value else "grad"
-    ir = _gradient_ir(fn, indices, with_value, transformed_name(kind, fn.name))
+    ir = _gradient_ir(fn, indices, with_value, transformed_name(kind, fn.name), mode)
     # results are flat: [value,] *partials; shape them as JAX does
     first = 1 if with_value else 0
     partials: Any = first if single else tuple(range(first, first + len(indices)))
@@ -138,7 +176,8 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
     ir = ir.with_body(ir.body, out_tree=out_tree, primal_errors=with_value)
     what = "value and gradient" if with_value else "gradient"
     doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
-    result = build(fun, kind, ir, {"argnums": argnums}, doc)
+    options = {"argnums": argnums} if mode is None else {"argnums": argnums, "mode": mode}
+    result = build(fun, kind, ir, options, doc)
     if verify:      # the very callable returned, run against fun itself (raises unless ok)
         from .verification import verify as run_verify
         runs = result if not with_value else (lambda *args: result(*args)[1])
@@ -234,13 +273,20 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
     return _decorator_or_call(fun, make)
 
 
-def _gradient_ir(fn: Function, indices: Sequence[int], with_value: bool = False, name: str | None = None) -> Function:
-    """The flat gradient ``[value,] *partials`` of a scalar function: reverse
-    mode, or, for a function that already holds a reverse sweep's tapes (the
-    gradient of a gradient through loops, in `grad` or `hessian`), forward
-    mode, one directional derivative per argument (exact, as reverse mode
-    would be)."""
+def _gradient_ir(fn: Function, indices: Sequence[int], with_value: bool = False, name: str | None = None,
+                 mode: str | None = None) -> Function:
+    """The flat gradient ``[value,] *partials`` of a scalar function in
+    `mode` (None: `choose_mode`'s).  Forward mode is one directional
+    derivative per argument, exact as reverse mode; it is also the only mode
+    for a function that already holds a reverse sweep's tapes (the gradient
+    of a reverse-mode gradient through loops)."""
     if has_tapes(fn.body):
+        if mode == "reverse":
+            raise ArgumentError(f"mode='reverse' cannot differentiate {fn.name}(), a reverse-mode gradient "
+                                f"through a loop (reverse mode over its tapes is not supported); use "
+                                f"mode='forward' or let srcgrad choose (mode=None)")
+        mode = "forward"
+    if (mode or choose_mode(fn, indices)) == "forward":
         columns = _forward_columns(fn, indices, False, name or fn.name, with_value=with_value)
         return columns.with_body(columns.body, out_tree=None)
     return reverse(fn, indices, with_value=with_value, name=name or fn.name)
