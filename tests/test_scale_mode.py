@@ -214,6 +214,21 @@ def test_a_mode_that_is_not_one_of_the_three_is_an_argument_error(mode: Any) -> 
             make()
 
 
+class Sly(str):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = str.__hash__
+
+
+def test_a_str_subclass_is_read_by_its_characters() -> None:
+    import numpy as np
+    forced = grad(quadratic, argnums=(0, 1), mode=np.str_("forward"))
+    assert "'mode': 'forward'" in forced.__srcgrad_recipe__ and type(forced.recipe[2]["mode"]) is str
+    with pytest.raises(ArgumentError, match="mode must be"):
+        grad(quadratic, mode=Sly("sideways"))
+
+
 @pytest.mark.parametrize("mode", [None, *MODES])
 def test_mode_with_names_tuples_order_and_verify(mode: str | None) -> None:
     point = (0.7, -1.3)
