@@ -134,8 +134,8 @@ def choose_mode(fn: Function, indices: Sequence[int]) -> str:
     as fast on straight-line code, faster in loops, and needs no tape; from
     k = 2 the second tangent sweep costs more than the tape saves.  Measured
     by ``python benchmarks/run.py --scale`` (forward / reverse run time at
-    k = 1, 2, 3, 4): 1.01, 1.22, 1.32, 1.42 for a 30-operation expression of
-    four inputs, 0.75, 1.42, 1.77, 2.20 for a loop over four inputs (README,
+    k = 1, 2, 3, 4): 1.00, 1.18, 1.32, 1.40 for a 30-operation expression of
+    four inputs, 0.77, 1.43, 1.77, 2.21 for a loop over four inputs (README,
     "How it works").
     """
     return "forward" if len(indices) == 1 else "reverse"
