@@ -70,7 +70,8 @@ def _decorator_or_call(fun: Any, make: Any) -> Any:
     return make if fun is None else make(fun)
 
 
-def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = False) -> Any:
+def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, mode: str | None = None,
+         verify: bool = False) -> Any:
     """The gradient of a scalar function.
 
     ``grad(f)(x, y)`` is df/dx; ``argnums`` picks arguments by position or
@@ -79,17 +80,24 @@ def grad(fun: Any = None, argnums: Any = 0, *, order: int = 1, verify: bool = Fa
     ``@grad(argnums=(0, 1))``.  With ``verify=True`` the gradient is checked
     when `grad` is applied (`srcgrad.verify`): a mismatch, or anything
     verify could not check, raises `srcgrad.VerificationError`.
+
+    ``mode`` is ``"forward"``, ``"reverse"`` or None (srcgrad chooses by
+    `choose_mode`'s cost estimate: forward mode for one argnum, reverse
+    mode for several).  Both give the same derivatives.  With ``order=n > 1``
+    and no mode, the n-th derivative comes from one Taylor-mode sweep
+    (`srcgrad.ad.taylor`); a mode given nests `grad` n times in that mode.
     """
     count = _order(order)
+    mode = _mode(mode)
 
     def make(f: Any) -> Transformed:
-        if count > 1:       # one forward sweep (Taylor mode) where it applies
+        if count > 1 and mode is None:      # one forward sweep (Taylor mode) where it applies
             made = _higher_order(f, argnums, count, verify)
             if made is not None:
                 return made
         result = f
         for _ in range(count):
-            result = _grad(result, argnums, False, verify)
+            result = _grad(result, argnums, False, verify, mode)
         return result
     return _decorator_or_call(fun, make)
 
@@ -131,9 +139,45 @@ def _order(order: Any) -> int:
     return count
 
 
-def value_and_grad(fun: Any = None, argnums: Any = 0, *, verify: bool = False) -> Any:
+MODES = ("forward", "reverse")
+
+
+def _mode(mode: Any) -> str | None:
+    """`mode` checked: None (srcgrad chooses), "forward" or "reverse", as a
+    plain str (a str subclass, e.g. NumPy's, is read by its characters, so
+    the recipe stays plain and an overridden ``__eq__`` cannot pass)."""
+    plain = str.__str__(mode) if isinstance(mode, str) else None
+    if mode is not None and plain not in MODES:
+        raise ArgumentError(f"mode must be 'forward', 'reverse' or None (srcgrad chooses by its cost "
+                            f"estimate), got {mode!r}")
+    return plain
+
+
+def choose_mode(fn: Function, indices: Sequence[int]) -> str:
+    """The cheaper mode for the gradient of `fn` with respect to `indices`.
+
+    Both modes do the primal work and one multiply-add per partial: forward
+    mode once per differentiated input (its tangents), reverse mode once in
+    all (its cotangents), plus, for every value a loop's backward sweep
+    reads, a push onto a tape and a pop from it.  So with k inputs forward
+    mode costs about k tangent sweeps (and, in a loop, k copies of the
+    loop's primal work, which common-subexpression elimination cannot share)
+    against one backward sweep plus tape traffic.  For k = 1 forward mode is
+    as fast on straight-line code, faster in loops, and needs no tape; from
+    k = 2 the second tangent sweep costs more than the tape saves.  Measured
+    by ``python benchmarks/run.py --scale`` (forward / reverse run time at
+    k = 1, 2, 3, 4): 1.00, 1.18, 1.32, 1.40 for a 30-operation expression of
+    four inputs, 0.77, 1.43, 1.77, 2.21 for a loop over four inputs (README,
+    "How it works").
+    """
+    return "forward" if len(indices) == 1 else "reverse"
+
+
+def value_and_grad(fun: Any = None, argnums: Any = 0, *, mode: str | None = None,
+                   verify: bool = False) -> Any:
     """Like `grad`, but returns ``(value, gradient)`` from one generated function."""
-    return _decorator_or_call(fun, lambda f: _grad(f, argnums, True, verify))
+    mode = _mode(mode)
+    return _decorator_or_call(fun, lambda f: _grad(f, argnums, True, verify, mode))
 
 
 def _plain_argnums(argnums: Any) -> Any:
@@ -149,7 +193,7 @@ def _plain_argnums(argnums: Any) -> Any:
     return plain(argnums)
 
 
-def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed:
+def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool, mode: str | None = None) -> Transformed:
     argnums = _plain_argnums(argnums)
     fn = _primal(fun)
     if fn.out_tree is not None:
@@ -157,7 +201,7 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
                             f"use srcgrad.jacobian for functions returning tuples")
     indices, single = resolve_argnums(fn, argnums)
     kind = "value_and_grad" if with_value else "grad"
-    ir = _gradient_ir(fn, indices, with_value, transformed_name(kind, fn.name))
+    ir = _gradient_ir(fn, indices, with_value, transformed_name(kind, fn.name), mode)
     # results are flat: [value,] *partials; shape them as JAX does
     first = 1 if with_value else 0
     partials: Any = first if single else tuple(range(first, first + len(indices)))
@@ -168,7 +212,8 @@ def _grad(fun: Any, argnums: Any, with_value: bool, verify: bool) -> Transformed
     ir = ir.with_body(ir.body, out_tree=out_tree, primal_errors=with_value)
     what = "value and gradient" if with_value else "gradient"
     doc = f"{what[0].upper()}{what[1:]} of {fn.name}() with respect to {describe_argnums(fn, indices)}."
-    result = build(fun, kind, ir, {"argnums": argnums}, doc)
+    options = {"argnums": argnums} if mode is None else {"argnums": argnums, "mode": mode}
+    result = build(fun, kind, ir, options, doc)
     if verify:      # the very callable returned, run against fun itself (raises unless ok)
         from .verification import verify as run_verify
         runs = result if not with_value else (lambda *args: result(*args)[1])
@@ -246,8 +291,9 @@ def jacobian(fun: Any = None, argnums: Any = 0) -> Any:
 
 
 def hessian(fun: Any = None, argnums: Any = 0) -> Any:
-    """The Hessian of a scalar function, forward over reverse: the Jacobian of
-    the gradient.  A tuple of tuples for a tuple of argnums, a number for one."""
+    """The Hessian of a scalar function: the Jacobian (forward mode) of the
+    gradient, itself in the mode `grad` chooses (`choose_mode`: reverse for
+    several argnums).  A tuple of tuples for a tuple of argnums, a number for one."""
     plain = _plain_argnums(argnums)
 
     def make(f: Any) -> Transformed:
@@ -264,13 +310,20 @@ def hessian(fun: Any = None, argnums: Any = 0) -> Any:
     return _decorator_or_call(fun, make)
 
 
-def _gradient_ir(fn: Function, indices: Sequence[int], with_value: bool = False, name: str | None = None) -> Function:
-    """The flat gradient ``[value,] *partials`` of a scalar function: reverse
-    mode, or, for a function that already holds a reverse sweep's tapes (the
-    gradient of a gradient through loops, in `grad` or `hessian`), forward
-    mode, one directional derivative per argument (exact, as reverse mode
-    would be)."""
+def _gradient_ir(fn: Function, indices: Sequence[int], with_value: bool = False, name: str | None = None,
+                 mode: str | None = None) -> Function:
+    """The flat gradient ``[value,] *partials`` of a scalar function in
+    `mode` (None: `choose_mode`'s).  Forward mode is one directional
+    derivative per argument, exact as reverse mode; it is also the only mode
+    for a function that already holds a reverse sweep's tapes (the gradient
+    of a reverse-mode gradient through loops)."""
     if has_tapes(fn.body):
+        if mode == "reverse":
+            raise ArgumentError(f"mode='reverse' cannot differentiate {fn.name}(), a reverse-mode gradient "
+                                f"through a loop (reverse mode over its tapes is not supported); use "
+                                f"mode='forward' or let srcgrad choose (mode=None)")
+        mode = "forward"
+    if (mode or choose_mode(fn, indices)) == "forward":
         columns = _forward_columns(fn, indices, False, name or fn.name, with_value=with_value)
         return columns.with_body(columns.body, out_tree=None)
     return reverse(fn, indices, with_value=with_value, name=name or fn.name)

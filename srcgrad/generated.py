@@ -33,7 +33,7 @@ from typing import Any
 
 # What a recipe may rebuild: these five, with these options, and nothing else.
 TRANSFORMS: dict[str, frozenset[str]] = {
-    "grad": frozenset({"argnums", "order"}), "value_and_grad": frozenset({"argnums"}), "jvp": frozenset(),
+    "grad": frozenset({"argnums", "order", "mode"}), "value_and_grad": frozenset({"argnums", "mode"}), "jvp": frozenset(),
     "jacobian": frozenset({"argnums"}), "hessian": frozenset({"argnums"}),
 }
 

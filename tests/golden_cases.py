@@ -103,22 +103,24 @@ def chain(x):
 CASES = {
     "log_exp_grad_xy": "grad(log_exp, argnums=(0, 1))",
     "log_exp_value_and_grad": "value_and_grad(log_exp, argnums=(0, 1))",
-    "log_exp_grad_grad": "grad(grad(log_exp))",
+    "log_exp_grad_grad": "grad(grad(log_exp, mode='reverse'), mode='reverse')",
     "polynomial_grad": "grad(polynomial, argnums=(0, 1, 2))",
     "log_ratio_grad": "grad(log_ratio, argnums=(0, 1))",
-    "sin_double_grad": "grad(sin_double)",
+    "sin_double_grad": "grad(sin_double, mode='reverse')",
     "linear_model_loss_grad_weights": "grad(linear_model_loss, argnums=('w1', 'w2', 'b'))",
     "linear_model_loss_primitive_value_and_grad":
         "value_and_grad(linear_model_loss_primitive, argnums=('w1', 'w2', 'b'))",
-    "log_squared_grad": "grad(log_squared)",
-    "product_squared_grad_y": "grad(product_squared, argnums='y')",
+    "log_squared_grad": "grad(log_squared, mode='reverse')",
+    "product_squared_grad_y": "grad(product_squared, argnums='y', mode='reverse')",
     "augmented_grad": "grad(augmented, argnums=(0, 1))",
     "swap_grad": "grad(swap, argnums=(0, 1))",
     "min_max_abs_grad": "grad(min_max_abs, argnums=(0, 1))",
     "logs_and_powers_grad": "grad(logs_and_powers, argnums=(0, 1))",
-    "many_uses_grad": "grad(many_uses)",
-    "partly_inactive_value_and_grad_x": "value_and_grad(partly_inactive, argnums=0)",
-    "chain_grad": "grad(chain)",
+    "many_uses_grad": "grad(many_uses, mode='reverse')",
+    "partly_inactive_value_and_grad_x": "value_and_grad(partly_inactive, argnums=0, mode='reverse')",
+    "chain_grad": "grad(chain, mode='reverse')",
+    "chain_grad_forward": "grad(chain)",        # the default for one input: forward mode
+    "log_exp_grad_grad_forward": "grad(grad(log_exp))",
 }
 
 

@@ -107,20 +107,25 @@ def conditional_expression(x):
 
 CASES = {
     "branch_grad": "grad(branch, argnums=(0, 1))",
-    "early_return_grad": "grad(early_return)",
-    "repeated_map_grad": "grad(repeated_map)",
-    "repeated_map_value_and_grad": "value_and_grad(repeated_map)",
+    "early_return_grad": "grad(early_return, mode='reverse')",
+    "repeated_map_grad": "grad(repeated_map, mode='reverse')",
+    "repeated_map_value_and_grad": "value_and_grad(repeated_map, mode='reverse')",
     "repeated_map_jvp": "jvp(repeated_map)",
-    "horner_grad": "grad(horner)",
-    "grow_until_grad": "grad(grow_until)",
-    "partial_sum_grad": "grad(partial_sum)",
+    "horner_grad": "grad(horner, mode='reverse')",
+    "grow_until_grad": "grad(grow_until, mode='reverse')",
+    "partial_sum_grad": "grad(partial_sum, mode='reverse')",
     "uses_helper_grad": "grad(uses_helper, argnums=(0, 1))",
-    "double_sum_grad": "grad(double_sum)",
-    "odd_powers_grad": "grad(odd_powers)",
-    "first_large_grad": "grad(first_large)",
+    "double_sum_grad": "grad(double_sum, mode='reverse')",
+    "odd_powers_grad": "grad(odd_powers, mode='reverse')",
+    "first_large_grad": "grad(first_large, mode='reverse')",
     "fibonacci_like_grad": "grad(fibonacci_like, argnums=(0, 1))",
-    "conditional_expression_grad": "grad(conditional_expression)",
-    "repeated_map_grad_grad": "grad(grad(repeated_map))",
+    "conditional_expression_grad": "grad(conditional_expression, mode='reverse')",
+    "repeated_map_grad_grad": "grad(grad(repeated_map, mode='reverse'))",
+    # the default for one input: forward mode, no tape
+    "repeated_map_grad_forward": "grad(repeated_map)",
+    "horner_grad_forward": "grad(horner)",
+    "early_return_grad_forward": "grad(early_return)",
+    "partial_sum_grad_forward": "grad(partial_sum)",
 }
 
 

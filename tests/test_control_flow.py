@@ -129,12 +129,12 @@ def test_grad_of_grad_matches_differences_of_the_gradient(case: corpus.Case, poi
 # --- generated code ----------------------------------------------------------------------
 
 def test_tape_is_a_list_named_after_what_it_holds() -> None:
-    source = grad(corpus.repeated_map).source
+    source = grad(corpus.repeated_map, mode="reverse").source
     assert "x_tape = []" in source and "x_tape.append(x)" in source and "reversed(x_tape)" in source, source
 
 
 def test_loop_over_a_table_reads_the_table_without_copying_it_into_a_tape() -> None:
-    source = grad(corpus.horner).source
+    source = grad(corpus.horner, mode="reverse").source
     assert "in COEFFS" in source and not re.search(r"\bc_tape\b", source), source
 
 

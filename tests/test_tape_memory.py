@@ -1,5 +1,6 @@
 """Tapes of reverse-mode loops (issue 3): memory linear in the trip count,
-and only what the backward sweep reads.
+and only what the backward sweep reads.  (For one input srcgrad chooses
+forward mode, which needs no tape: these tests force reverse mode.)
 
 Memory is measured with tracemalloc (peak during one call of the generated
 gradient) at two trip counts: a property of the generated code, not a
@@ -60,7 +61,7 @@ def peak_bytes(fn, *args) -> tuple[int, int]:
 
 
 def test_tape_memory_is_linear_in_the_trip_count() -> None:
-    df = grad(repeated_map)
+    df = grad(repeated_map, mode="reverse")
     df(0.3, 10)      # warm up: nothing one-off is counted below
     small, _ = peak_bytes(df, 0.3, SMALL)
     large, left = peak_bytes(df, 0.3, LARGE)
@@ -86,7 +87,7 @@ def tapes(source: str) -> dict[str, tuple[int, int]]:
 
 
 def test_one_value_per_iteration_on_the_tape() -> None:
-    source = grad(repeated_map).source
+    source = grad(repeated_map, mode="reverse").source
     assert tapes(source) == {"x_tape": (1, 1)}, source
     loop = source.split("for _ in range(n):")[1].split("# backward")[0]
     assert loop.count(".append(") == 1, loop
@@ -96,7 +97,7 @@ def test_only_values_the_backward_sweep_reads_are_taped() -> None:
     # y's update is linear: its old value is never needed going backward
     assert tapes(grad(two_states, argnums=(0, 1)).source) == {"x_tape": (1, 1)}
     # a linear recurrence needs no tape at all
-    assert tapes(grad(linear).source) == {}
+    assert tapes(grad(linear, mode="reverse").source) == {}
     # d(y * x) needs the old y, and x is loop-invariant: not taped
     assert tapes(grad(product, argnums=(0, 1)).source) == {"y_tape": (1, 1)}
 
@@ -104,7 +105,7 @@ def test_only_values_the_backward_sweep_reads_are_taped() -> None:
 def test_the_taped_gradients_are_right() -> None:
     for fn, point, argnums in ((two_states, (0.4, 0.2, 6), (0, 1)), (linear, (0.4, 6), (0,)),
                                (product, (0.9, 0.7, 5), (0, 1))):
-        got = grad(fn, argnums=argnums)(*point)
+        got = grad(fn, argnums=argnums, mode="reverse")(*point)
         got = got if isinstance(got, tuple) else (got,)
         for g, i in zip(got, argnums):
             assert math.isclose(g, central_difference(fn, point, i), rel_tol=FD_REL, abs_tol=FD_ABS)

@@ -10,6 +10,7 @@ Structured primitives (control flow) provide a ``forward`` hook.
 """
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from ..codegen.naming import Namer, tangent_hint
@@ -53,13 +54,22 @@ def _ieee_values(eqns: list[Eqn]) -> set[Var]:
     return tainted
 
 
+# Whether a tangent that is 0 at run time zeroes an inf or nan partial (`_term`):
+# for `jvp`'s caller-given tangents, not for a seeded direction (`forward(seeds=)`,
+# grad's forward mode), whose products must be reverse mode's, IEEE for IEEE.
+_GUARD_ZERO_TANGENTS = contextvars.ContextVar("srcgrad_guard_zero_tangents", default=True)
+
+
 def _term(b: Builder, partial: Atom, tangent: Atom, ieee: set[Var]) -> Atom:
     """partial * tangent.  A tangent that is 0 at run time (an argument that
     does not move, such as the int exponent in ``jvp(f)((x, 3), (1.0, 0.0))``)
     contributes 0 even where its partial is inf or nan (d/dn x ** n at
-    x < 0): 0 * nan would turn a finite derivative into nan."""
+    x < 0): 0 * nan would turn a finite derivative into nan.  With a seeded
+    direction an argument that does not move has no tangent at all, so the
+    product stays plain, as reverse mode's ``ct * partial`` is."""
     product = b.mul(partial, tangent)
-    if isinstance(partial, Var) and partial in ieee and isinstance(tangent, Var):
+    if (_GUARD_ZERO_TANGENTS.get() and isinstance(partial, Var) and partial in ieee
+            and isinstance(tangent, Var)):
         return b.select(b.eq(tangent, 0.0), 0.0, product)
     return product
 
@@ -87,8 +97,12 @@ def forward(fn: Function, registry: Any = None, name: str | None = None,
         tangent_params = ()
         tangents = {body.params[i]: Const(float(v)) for i, v in seeds.items() if body.params[i].differentiable}
     b = Builder(registry, role="tangent")
-    for eqn in body.eqns:
-        tangent_eqn(b, eqn, tangents)
+    token = _GUARD_ZERO_TANGENTS.set(seeds is None)
+    try:
+        for eqn in body.eqns:
+            tangent_eqn(b, eqn, tangents)
+    finally:
+        _GUARD_ZERO_TANGENTS.reset(token)
     out_tangents = tuple(tangents.get(r, Const(0.0)) if isinstance(r, Var) else Const(0.0)
                          for r in body.results)
     region = Region(body.params + tangent_params, tuple(b.eqns), body.results + out_tangents)

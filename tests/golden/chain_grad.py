@@ -1,4 +1,4 @@
-# grad(chain), from tests/golden_cases.py:
+# grad(chain, mode='reverse'), from tests/golden_cases.py:
 #
 #   96 | def chain(x):
 #   97 |     a = math.sin(x)

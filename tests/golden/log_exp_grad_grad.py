@@ -1,4 +1,4 @@
-# grad(grad(log_exp)), from tests/golden_cases.py:
+# grad(grad(log_exp, mode='reverse'), mode='reverse'), from tests/golden_cases.py:
 #
 #   14 | def log_exp(x, y):
 #   15 |     z = x * y

@@ -1,4 +1,4 @@
-# grad(log_squared), from tests/golden_cases.py:
+# grad(log_squared, mode='reverse'), from tests/golden_cases.py:
 #
 #   52 | def log_squared(x):
 #   53 |     return math.log(x)**2

@@ -1,4 +1,4 @@
-# grad(many_uses), from tests/golden_cases.py:
+# grad(many_uses, mode='reverse'), from tests/golden_cases.py:
 #
 #   83 | def many_uses(x):
 #   84 |     a = x * x

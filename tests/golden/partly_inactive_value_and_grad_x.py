@@ -1,4 +1,4 @@
-# value_and_grad(partly_inactive, argnums=0), from tests/golden_cases.py:
+# value_and_grad(partly_inactive, argnums=0, mode='reverse'), from tests/golden_cases.py:
 #
 #   89 | def partly_inactive(x, y):
 #   90 |     unused = math.cos(y) * math.exp(y)

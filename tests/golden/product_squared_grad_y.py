@@ -1,4 +1,4 @@
-# grad(product_squared, argnums='y'), from tests/golden_cases.py:
+# grad(product_squared, argnums='y', mode='reverse'), from tests/golden_cases.py:
 #
 #   56 | def product_squared(x, y):
 #   57 |     return (x*y)**2

@@ -1,4 +1,4 @@
-# grad(sin_double), from tests/golden_cases.py:
+# grad(sin_double, mode='reverse'), from tests/golden_cases.py:
 #
 #   27 | def sin_double(x):
 #   28 |     return math.sin(2*x)

@@ -1,4 +1,4 @@
-# grad(conditional_expression), from tests/golden_control_cases.py:
+# grad(conditional_expression, mode='reverse'), from tests/golden_control_cases.py:
 #
 #  103 | def conditional_expression(x):
 #  104 |     y = math.log(x) if x > 0.0 else -x

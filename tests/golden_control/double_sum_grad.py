@@ -1,4 +1,4 @@
-# grad(double_sum), from tests/golden_control_cases.py:
+# grad(double_sum, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   72 | def double_sum(x, n):
 #   73 |     s = 0.0

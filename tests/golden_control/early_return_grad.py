@@ -1,4 +1,4 @@
-# grad(early_return), from tests/golden_control_cases.py:
+# grad(early_return, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   24 | def early_return(x):
 #   25 |     if x < 0.0:

@@ -1,4 +1,4 @@
-# grad(first_large), from tests/golden_control_cases.py:
+# grad(first_large, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   89 | def first_large(x):
 #   90 |     for i in range(10):

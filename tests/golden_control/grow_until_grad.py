@@ -1,4 +1,4 @@
-# grad(grow_until), from tests/golden_control_cases.py:
+# grad(grow_until, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   44 | def grow_until(x):
 #   45 |     steps = 0

@@ -1,4 +1,4 @@
-# grad(horner), from tests/golden_control_cases.py:
+# grad(horner, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   37 | def horner(x):
 #   38 |     acc = 0.0

@@ -1,4 +1,4 @@
-# grad(odd_powers), from tests/golden_control_cases.py:
+# grad(odd_powers, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   80 | def odd_powers(x):
 #   81 |     s = 0.0

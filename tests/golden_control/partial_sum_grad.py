@@ -1,4 +1,4 @@
-# grad(partial_sum), from tests/golden_control_cases.py:
+# grad(partial_sum, mode='reverse'), from tests/golden_control_cases.py:
 #
 #   52 | def partial_sum(x, n):
 #   53 |     s = 0.0

@@ -1,4 +1,4 @@
-# grad(grad(repeated_map)), from tests/golden_control_cases.py:
+# grad(grad(repeated_map, mode='reverse')), from tests/golden_control_cases.py:
 #
 #   31 | def repeated_map(x, n):
 #   32 |     for _ in range(n):
