@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..ir.core import Atom, Eqn, Region, Var
+from ..passes.liveness import reads
 
 
 def _carries_derivative(eqn: Eqn, out: Var) -> bool:
@@ -30,14 +31,10 @@ def varied_vars(region: Region, seeds: Iterable[Var]) -> set[Var]:
 
 
 def useful_vars(region: Region, results: Iterable[Atom]) -> set[Var]:
-    useful = {r for r in results if isinstance(r, Var)}
-    for eqn in reversed(region.eqns):
-        hook = eqn.prim.hooks.get("useful")
-        if hook is not None:
-            useful |= hook(eqn, useful)
-        elif any(o in useful for o in eqn.outs):
-            useful.update(a for a in eqn.args if isinstance(a, Var))
-    return useful
+    """The values `results` depend on, looking inside conditionals and loops
+    (`srcgrad.passes.liveness`): loop state overwritten on every iteration
+    and never read after the loop is not useful."""
+    return reads(region, results)
 
 
 def active_vars(region: Region, seeds: Iterable[Var], results: Iterable[Atom]) -> set[Var]:

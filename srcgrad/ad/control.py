@@ -55,6 +55,7 @@ from ..ir.core import BOOL, INT, REAL, Atom, Const, Eqn, Function, Region, Var
 from ..ir.inline import Renamer
 from ..primitives.control import (COND, FOR_RANGE, TAPE, TAPE_NEW, TAPE_POP, TAPE_PUSH, WHILE_LOOP,
                                   LoopParts)
+from ..passes.liveness import loop_liveness
 from .activity import active_vars
 from .forward import tangent_eqn
 from .reverse import Cotangents, backward_eqn, forward_eqn
@@ -377,9 +378,22 @@ class _LoopSweeps:
     dfree: list[int]
 
 
+def _live_state(parts: LoopParts, active: set[Var]) -> list[int]:
+    """The state positions whose cotangent can be non-zero (`liveness`):
+    those whose value after the loop is active, and those a live result
+    reads.  Any other state (``unused = math.sqrt(x - i)``, overwritten every
+    iteration and never read after the loop) carries a zero cotangent, and
+    differentiating it would evaluate its partials, which may raise or be
+    inf, for nothing."""
+    _, state_p, _ = parts.body_params()
+    wanted = frozenset(j for j, o in enumerate(parts.eqn.outs) if o in active)
+    live = loop_liveness(parts.eqn, wanted).state
+    return [k for k in sorted(live) if state_p[k].differentiable]
+
+
 def _loop_backward_body(parts: LoopParts, active: set[Var], b: Builder) -> _LoopSweeps:
     index, state_p, free_p = parts.body_params()
-    dstate = [k for k, p in enumerate(state_p) if p.differentiable]
+    dstate = _live_state(parts, active)
     dfree = [k for k, a in enumerate(parts.free) if isinstance(a, Var) and a in active]
     ren = Renamer()
     new_index = ren.fresh(index) if index is not None else Var(hint="_", kind=INT)

@@ -21,22 +21,30 @@ from __future__ import annotations
 from ..ir.core import Eqn, Region, Var
 from ..primitives.control import COND, FOR_RANGE, WHILE_LOOP, LoopParts
 from .dce import must_keep
+from .liveness import loop_liveness, reads
 
 
 def _reads(region: Region, roots: list) -> set[Var]:
-    """Vars the computation of `roots` reads in `region` (params included)."""
-    needed = {r for r in roots if isinstance(r, Var)}
-    for eqn in reversed(region.eqns):
-        if any(o in needed for o in eqn.outs) or must_keep(eqn):
-            needed.update(a for a in eqn.args if isinstance(a, Var))
-    return needed
+    """Vars the computation of `roots` reads in `region` (params included),
+    looking inside nested conditionals and loops (`liveness.reads`)."""
+    return reads(region, roots, must_keep)
 
 
 def _live_eqns(region: Region, needed: set[Var]) -> tuple[Eqn, ...]:
     """The equations of `region` that compute something in `needed` (as
     `_reads` found it): the rest may read parameters a pruned region no
-    longer has, so they go with them (the IR stays valid after each pass)."""
-    return tuple(e for e in region.eqns if must_keep(e) or any(o in needed for o in e.outs))
+    longer has, so they go with them, and nested conditionals and loops are
+    pruned to what `needed` asks of them, so they read only what `_reads`
+    counted (the IR stays valid after each pass)."""
+    kept = []
+    for e in region.eqns:
+        if not (must_keep(e) or any(o in needed for o in e.outs)):
+            continue
+        prune = e.prim.hooks.get("prune")
+        if prune is not None:
+            e = prune(e, needed) or e
+        kept.append(e)
+    return tuple(kept)
 
 
 def _prune_cond(eqn: Eqn, live: set[Var]) -> Eqn | None:
@@ -69,20 +77,11 @@ def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
     index, state_p, free_p = parts.body_params()
     state_outs = parts.state_outs()
     results = parts.state_results()
-    keep = {k for k, o in enumerate(state_outs) if o in live}
     exit_live = parts.has_exit
-    if not keep and not (exit_live and eqn.outs[0] in live) and not must_keep(eqn):
+    if not any(o in live for o in eqn.outs) and not must_keep(eqn):
         return None      # nothing reads it: the same rule `_reads` applies to enclosing regions
-    roots_extra = [parts.body.results[0]] if exit_live else []
-    cond_reads = _reads(parts.cond, list(parts.cond.results)) if parts.cond is not None else set()
-    cond_state = parts.cond.params[:parts.n_state] if parts.cond is not None else ()
-    keep |= {k for k, p in enumerate(cond_state) if p in cond_reads}
-    while True:
-        reads = _reads(parts.body, [results[k] for k in keep] + roots_extra)
-        grown = keep | {k for k, p in enumerate(state_p) if p in reads}
-        if grown == keep:
-            break
-        keep = grown
+    found = loop_liveness(eqn, frozenset(j for j, o in enumerate(eqn.outs) if o in live), must_keep)
+    keep, reads, cond_reads = set(found.state), found.body_reads, found.cond_reads
     if len(keep) == parts.n_state and all(p in reads for p in free_p):
         return eqn
     ks = sorted(keep)
