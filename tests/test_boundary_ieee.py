@@ -377,6 +377,10 @@ def edge_programs(draw) -> tuple[Callable[..., Any], tuple]:
     source = f"import math\n\n\ndef f(x, y):\n{unused}    return {body}\n"
     f = load_module(source, "ieee_program").f
     args = (draw(EDGES), draw(EDGES))
+    # an unused ``x + y`` fails in f where an int beyond the float range meets
+    # a float: documented as not preserved (``+ - *`` are declared never to
+    # raise, srcgrad/primitives/algebra.py), so not asked of the transforms
+    assume(not (unused and any(isinstance(a, int) and abs(a) > 2 ** 1023 for a in args)))
     kind, value = outcome(lambda: f(*args))
     # complex results (a negative float to a fractional power) are not reals
     assume(kind == "raises" or isinstance(value, (int, float)))
