@@ -26,7 +26,7 @@ import linecache
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import astor
 
@@ -54,8 +54,15 @@ def emit_module(fn: Function, docstring: str | None = None) -> GeneratedModule:
         ast.Import(names=[ast.alias(name=module, asname=None if bound == module else bound)])
         for module, bound in imports]
     tree = ast.Module(body=import_nodes + [node], type_ignores=[])
-    source = _with_comments(astor.to_source(tree), ctx.comments)
-    check_text(source, tree, skip=_is_marker_stmt)
+    printed = astor.to_source(tree)
+    source = _with_comments(printed, ctx.comments, _marker_lines(printed))
+    try:
+        check_text(source, tree, skip=_is_marker_stmt)
+    except GeneratedTextError:
+        # a marker's text as a line of a string (a docstring of the user's):
+        # find the marker statements by parsing, and check again
+        source = _with_comments(printed, ctx.comments, _marker_statements(printed))
+        check_text(source, tree, skip=_is_marker_stmt)
     return GeneratedModule(fn.name, source, bindings, tuple(module for module, _ in imports))
 
 
@@ -92,17 +99,36 @@ def _is_marker(stmt: ast.stmt) -> int | None:
     return None
 
 
-def _with_comments(text: str, comments: list[str]) -> str:
-    """Replace each marker statement of the printed module by its comment.
-    The markers are found by parsing the text, so only statements count
-    (never a docstring line that happens to look like one)."""
-    lines = text.splitlines(True)
+_MARKER_PREFIX = COMMENT_MARKER.partition("{}")[0]
+
+
+def _marker_lines(text: str) -> Iterator[tuple[int, int]]:
+    """(line number, comment index) of each line that is a marker statement
+    alone: fast, and `check_text` then proves the text means the tree."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith(_MARKER_PREFIX):
+            index = _is_marker(ast.Expr(value=ast.Name(id=stripped, ctx=ast.Load())))
+            if index is not None:
+                yield lineno, index
+
+
+def _marker_statements(text: str) -> Iterator[tuple[int, int]]:
+    """The same, found by parsing: only statements count (never a line of a
+    string that happens to look like a marker)."""
     for stmt in ast.walk(ast.parse(text)):
         index = _is_marker(stmt) if isinstance(stmt, ast.stmt) else None
         if index is not None:
-            line = lines[stmt.lineno - 1]
-            indent = line[:len(line) - len(line.lstrip())]
-            lines[stmt.lineno - 1] = f"{indent}# {comment_text(comments[index])}\n"
+            yield stmt.lineno, index
+
+
+def _with_comments(text: str, comments: list[str], markers: Iterable[tuple[int, int]]) -> str:
+    """Replace each marker statement of the printed module by its comment."""
+    lines = text.splitlines(True)
+    for lineno, index in markers:
+        line = lines[lineno - 1]
+        indent = line[:len(line) - len(line.lstrip())]
+        lines[lineno - 1] = f"{indent}# {comment_text(comments[index])}\n"
     return "".join(lines)
 
 

@@ -184,8 +184,8 @@ class ModuleNames:
         function binds it (a parameter or local), it is the function's own
         name, or an earlier entity already holds it; aliases are ``_name``,
         ``_name_1``, ... clear of every name in the module."""
-        bound_inside = _bound_names(function)
-        used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name)} | bound_inside | {function.name}
+        read, bound_inside = _names(function)
+        used = read | bound_inside | {function.name}
         used |= {e.name for e in self._entities}
         held: set[str] = {function.name} | bound_inside | _MODULE_DUNDERS
         aliases = Namer(used)
@@ -207,14 +207,19 @@ class ModuleNames:
         return sorted(imports), bindings
 
 
-def _bound_names(function: ast.FunctionDef) -> set[str]:
-    """Every name the function binds locally: its parameters and targets."""
+def _names(function: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """Every name the function reads or binds, and those it binds locally
+    (its parameters and targets): one walk of the tree."""
     args = function.args
-    names = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
-    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
-    names |= {n.id for n in ast.walk(function)
-              if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    return names
+    bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    names: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.id)
+    return names, bound
 
 
 def builtin_name(name: str) -> bool:

@@ -86,10 +86,18 @@ class CodegenContext:
         """The names a primitive's printed form reads itself (``math`` in
         ``math.exp(x)``, ``abs``, a user primitive's own name), as opposed to
         its operands, become references the module names decide."""
-        own = {id(n) for a in args for n in ast.walk(a)}
+        operands = {id(a) for a in args}
         objects = dict(prim.globals)
-        for sub in ast.walk(node):
-            if not isinstance(sub, ast.Name) or id(sub) in own:
+        # the primitive's own nodes only: an operand (an inlined expression,
+        # perhaps deep) is not walked again, so this costs the size of the
+        # printed form, not of everything inlined into it
+        stack: list[ast.AST] = [node]
+        while stack:
+            sub = stack.pop()
+            if id(sub) in operands:
+                continue
+            stack.extend(ast.iter_child_nodes(sub))
+            if not isinstance(sub, ast.Name):
                 continue
             if sub.id in objects:
                 self.module_names.ref(OBJECT, sub.id, objects[sub.id], node=sub)
