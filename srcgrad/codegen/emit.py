@@ -154,27 +154,34 @@ def check_text(source: str, tree: ast.AST, skip: Callable[[Any], bool] = lambda 
         raise GeneratedTextError(f"generated text does not mean the generated tree: {difference}")
 
 
-def _first_difference(a: Any, b: Any, skip: Callable[[Any], bool], path: str = "module") -> str | None:
-    if isinstance(a, ast.AST) or isinstance(b, ast.AST):
-        if type(a) is not type(b):
-            return f"{path}: {type(a).__name__} != {type(b).__name__}"
-        for field in a._fields:
-            found = _first_difference(_field(a, field), _field(b, field), skip, f"{path}.{field}")
-            if found is not None:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list):
-        b = [node for node in b if not skip(node)]
-        if len(a) != len(b):
-            return f"{path}: {len(a)} != {len(b)} items"
-        for i, (x, y) in enumerate(zip(a, b)):
-            found = _first_difference(x, y, skip, f"{path}[{i}]")
-            if found is not None:
-                return found
-        return None
-    if type(a) is not type(b) or repr(a) != repr(b):
-        return f"{path}: {a!r} != {b!r}"
+def _first_difference(a: Any, b: Any, skip: Callable[[Any], bool]) -> str | None:
+    """Where `a` and `b` differ (a path such as ``module.body[1].value``), or
+    None.  Iterative, with paths spelled only for the difference found: the
+    trees are as large as the generated function."""
+    stack: list[tuple[Any, Any, Any]] = [(a, b, ("module",))]
+    while stack:
+        a, b, where = stack.pop()
+        if isinstance(a, ast.AST) or isinstance(b, ast.AST):
+            if type(a) is not type(b):
+                return f"{_path(where)}: {type(a).__name__} != {type(b).__name__}"
+            stack.extend((_field(a, field), _field(b, field), (where, "." + field))
+                         for field in reversed(a._fields))
+        elif isinstance(a, list) and isinstance(b, list):
+            b = [node for node in b if not skip(node)]
+            if len(a) != len(b):
+                return f"{_path(where)}: {len(a)} != {len(b)} items"
+            stack.extend((x, y, (where, f"[{i}]")) for i, x, y in reversed(list(zip(range(len(a)), a, b))))
+        elif type(a) is not type(b) or repr(a) != repr(b):
+            return f"{_path(where)}: {a!r} != {b!r}"
     return None
+
+
+def _path(where: tuple) -> str:
+    parts = []
+    while len(where) == 2:
+        where, step = where
+        parts.append(step)
+    return where[0] + "".join(reversed(parts))
 
 
 def _field(node: ast.AST, field: str) -> Any:
