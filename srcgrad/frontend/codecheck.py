@@ -28,11 +28,15 @@ _IGNORED_FLAGS = _FUTURE_FLAGS | inspect.CO_NESTED
 _ENCLOSING = "__srcgrad_enclosing__"
 
 
-def compiles_to(def_text: str, func: types.FunctionType, file_text: str) -> bool:
+def compiles_to(def_text: str, func: types.FunctionType, file_text: str,
+                parsed: ast.FunctionDef | None = None) -> bool:
     """Whether compiling `def_text`, a definition as it stands (indented) in
-    `file_text`, gives ``func.__code__`` (up to positions)."""
+    `file_text`, gives ``func.__code__`` (up to positions).  `parsed` is the
+    definition already parsed from `def_text` itself, if the caller has it
+    (an unindented one: parsing dedented text would change the value of an
+    indented definition's multi-line strings)."""
     code = func.__code__
-    node = _parse_indented(def_text)
+    node = parsed if parsed is not None else _parse_indented(def_text)
     if node is None:
         return False
     module, path = _definition_module(node, code, getattr(func, "__qualname__", code.co_name))
@@ -81,8 +85,10 @@ def _parse_indented(text: str) -> ast.FunctionDef | None:
 
 def _compile(module: ast.Module, imports: list[str], path: list[str],
              code: types.CodeType) -> types.CodeType | None:
-    stubs: list[ast.stmt] = [ast.Import(names=[ast.alias(name=n)]) for n in imports]
-    tree = _fix_locations(ast.Module(body=stubs + module.body, type_ignores=[]))
+    # only the import stubs lack positions: everything else was parsed (a
+    # walk of the whole definition to fix positions costs as much as compiling it)
+    stubs: list[ast.stmt] = [_fix_locations(ast.Import(names=[ast.alias(name=n)])) for n in imports]
+    tree = ast.Module(body=stubs + module.body, type_ignores=[])
     try:
         compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
@@ -135,8 +141,8 @@ def _definition_module(node: ast.FunctionDef, code: types.CodeType,
         enclosing = ast.parse(f"def {_ENCLOSING}():\n    {' = '.join(freevars)} = None").body[0]
         enclosing.body.append(statement)
         statement, path = enclosing, [_ENCLOSING] + path
-    module = ast.Module(body=[statement], type_ignores=[])
-    return _fix_locations(module), path
+    # every statement here was parsed (or copied from a parsed one): all have positions
+    return ast.Module(body=[statement], type_ignores=[]), path
 
 
 @functools.lru_cache(maxsize=64)        # a few files at a time; thread-safe

@@ -94,7 +94,8 @@ def read_source(func) -> FunctionSource:
         raise UnsupportedSyntaxError(
             f"{name!r} is a lambda: srcgrad differentiates functions defined with 'def'",
             SourceLocation(filename, first, col, end, line))
-    if not compiles_to(text, func, "".join(linecache.getlines(filename, getattr(func, "__globals__", None)))):
+    file_text = "".join(linecache.getlines(filename, getattr(func, "__globals__", None)))
+    if not compiles_to(text, func, file_text, parsed=node if indent == 0 else None):
         raise _changed(name, filename, firstline)
     return source
 
