@@ -9,6 +9,13 @@ parsed definition the way Python compiled the original -- inside its class
 ``from __future__`` flags -- and compares the code objects, ignoring
 positions (line numbers, columns, qualified names, which depend on where the
 definition stands, not on what it does).
+
+Nothing here recurses on the user's code: a definition Python compiled (a
+sum of thousands of terms, an `elif` chain of thousands of branches) is
+checked at Python's default recursion limit.  Compiling a tree of objects
+is limited well below compiling text on Python 3.11 and 3.12 (the tree is
+validated recursively, on the interpreter's stack), so a tree too deep for
+that is compiled from its text instead (`_compile_text`).
 """
 from __future__ import annotations
 
@@ -43,7 +50,10 @@ def compiles_to(def_text: str, func: types.FunctionType, file_text: str) -> bool
     # the def saw no imports: try both.
     imports = sorted(_module_imports(file_text))
     for declared in ([imports, []] if imports else [[]]):
-        candidate = _compile(module, declared, path, code)
+        try:
+            candidate = _compile(module, declared, path, code)
+        except RecursionError:      # a tree deeper than compile() takes: its text is not
+            candidate = _compile_text(def_text, declared, path, code)
         if candidate is not None and _shape(candidate) == target:
             return True
     return False
@@ -63,12 +73,48 @@ def _parse_indented(text: str) -> ast.FunctionDef | None:
 def _compile(module: ast.Module, imports: list[str], path: list[str],
              code: types.CodeType) -> types.CodeType | None:
     stubs: list[ast.stmt] = [ast.Import(names=[ast.alias(name=n)]) for n in imports]
-    tree = ast.fix_missing_locations(ast.Module(body=stubs + module.body, type_ignores=[]))
+    tree = _fix_locations(ast.Module(body=stubs + module.body, type_ignores=[]))
     try:
         compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
     except (SyntaxError, ValueError):
         return None
+    return _inner_code(compiled, path)
+
+
+def _compile_text(def_text: str, imports: list[str], path: list[str],
+                  code: types.CodeType) -> types.CodeType | None:
+    """`_compile` from text: the definition as it stands, under the same
+    wrappers (``def __srcgrad_enclosing__():`` for a closure, ``class C:``
+    for a method) written as header lines.  The wrappers' indentations are
+    prefixes of the definition's own, so the text nests no deeper than the
+    file Python compiled.  Decorators stay: they run where the ``def``
+    stands and are no part of its code."""
+    wrappers = path[:-1]
+    first = def_text.splitlines()[0] if def_text else ""
+    indent = first[:len(first) - len(first.lstrip())]
+    if len(indent) < len(wrappers):
+        return None
+    lines = [f"import {name}" for name in imports]
+    for level, name in enumerate(wrappers):
+        inner = indent[:level + 1] if level + 1 < len(wrappers) else indent
+        if name == _ENCLOSING:
+            freevars = [v for v in code.co_freevars if v != "__class__" or len(wrappers) == 1]
+            lines += [f"{indent[:level]}def {_ENCLOSING}():", f"{inner}{' = '.join(freevars)} = None"]
+        else:
+            lines.append(f"{indent[:level]}class {name}:")
+    if indent and not wrappers:
+        lines.append("if 1:")
+    text = "\n".join(lines + [def_text])
+    try:
+        compiled = compile(text, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                           dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _inner_code(compiled, path)
+
+
+def _inner_code(compiled: types.CodeType, path: list[str]) -> types.CodeType | None:
     for name in path:
         compiled = next((c for c in compiled.co_consts
                          if isinstance(c, types.CodeType) and c.co_name == name), None)
@@ -98,7 +144,25 @@ def _definition_module(node: ast.FunctionDef, code: types.CodeType,
         enclosing.body.append(statement)
         statement, path = enclosing, [_ENCLOSING] + path
     module = ast.Module(body=[statement], type_ignores=[])
-    return ast.fix_missing_locations(module), path
+    return _fix_locations(module), path
+
+
+def _fix_locations(tree: ast.Module) -> ast.Module:
+    """`ast.fix_missing_locations` without recursion (which follows the
+    tree's depth: a sum of a thousand terms exceeds the recursion limit): a
+    node without a position takes its parent's."""
+    zero = (1, 0, 1, 0)
+    stack: list[tuple[ast.AST, tuple]] = [(tree, zero)]
+    while stack:
+        node, parent = stack.pop()
+        here = parent
+        if "lineno" in node._attributes:
+            for attr, inherited in zip(("lineno", "col_offset", "end_lineno", "end_col_offset"), parent):
+                if getattr(node, attr, None) is None:
+                    setattr(node, attr, inherited)
+            here = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+        stack.extend((child, here) for child in ast.iter_child_nodes(node))
+    return tree
 
 
 @functools.lru_cache(maxsize=64)        # a few files at a time; thread-safe
