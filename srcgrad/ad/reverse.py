@@ -5,7 +5,10 @@ backward sweep, which visits equations in reverse and, for each active one,
 accumulates ``ct_arg += partial * ct_out`` from the primitive's declared
 partials.  Every contribution to a value's cotangent is collected before that
 value's definition is reached, so the sum is formed once and named after the
-value (``dz`` for ``z``).  The optimisation passes then fold away the ones
+value (``dz`` for ``z``).  A value read in many places (a parameter read by
+two thousand ``if`` statements) has its sum formed as flat statements of at
+most `TERMS_PER_SUM` terms each (``dx = a + b + ...``, ``dx_1 = dx + ...``),
+never one expression whose depth grows with the program.  The optimisation passes then fold away the ones
 and zeros this produces.
 
 Structured primitives (control flow) provide a ``reverse`` hook.
@@ -20,6 +23,11 @@ from ..ir.builder import Builder
 from ..ir.check import check_stage
 from ..ir.core import Atom, Const, Eqn, Function, Region, Var
 from .activity import active_vars
+
+
+# Terms one accumulation statement adds; a cotangent with more is summed by
+# several statements, each continuing the last (see the module docstring).
+TERMS_PER_SUM = 8
 
 
 class Cotangents:
@@ -41,7 +49,12 @@ class Cotangents:
         if not terms:
             return None
         loc, b.loc = b.loc, self.where.pop(var, b.loc)
-        total = b.add_all(terms[::-1])
+        terms = terms[::-1]
+        total = b.add_all(terms[:TERMS_PER_SUM])
+        for start in range(TERMS_PER_SUM, len(terms), TERMS_PER_SUM - 1):
+            # a partial sum: named, so that it is a statement of its own
+            total = b.named(total, cotangent_hint(var) or "ct")
+            total = b.add_all([total] + terms[start:start + TERMS_PER_SUM - 1])
         if named:
             total = b.named(total, cotangent_hint(var))
         b.loc = loc

@@ -6,6 +6,12 @@ t * dy`` prints as ``dx = math.cos(x) * dy``.  Named values (the user's and
 the derivatives named after them) always get a statement: they are the lines
 a reader follows.
 
+Inlining stops at `MAX_INLINE_DEPTH` operations: a deeper expression (a sum of
+thousands of terms) is cut into statements, each reading the temporary the
+one before it computed.  So every expression printed is shallow: building,
+printing (astor recurses on it) and compiling it stay far inside Python's
+limits whatever the size of the function.
+
 Derivative code is headed by a comment quoting the user's source line it
 differentiates; comments are carried through `ast` as marker statements that
 `emit` turns into ``#`` lines.  Structured primitives emit their own
@@ -135,6 +141,10 @@ class CodegenContext:
 
 
 END = 1 << 30
+# Operations one printed expression holds at most (see the module docstring);
+# small enough that `atom`/`expr` (three frames an operation) and astor stay
+# shallow, large enough that no expression a person writes is cut.
+MAX_INLINE_DEPTH = 16
 
 
 @dataclass
@@ -180,6 +190,7 @@ def plan_region(region: Region, keep: set[Var] = frozenset()) -> RegionPlan:
         if pinned is not None:
             keep.update(a for a in pinned(eqn) if isinstance(a, Var))
     inlined = {e.outs[0] for e in region.eqns if _inlinable(e, counts, keep)}
+    _cap_depth(region, inlined)
     position: dict[int, int] = {}
     for j in range(len(region.eqns) - 1, -1, -1):
         eqn = region.eqns[j]
@@ -197,6 +208,23 @@ def plan_region(region: Region, keep: set[Var] = frozenset()) -> RegionPlan:
         if isinstance(r, Var):
             last_use[r] = END
     return RegionPlan(region, inlined, position, last_use, definer)
+
+
+def _cap_depth(region: Region, inlined: set[Var]) -> None:
+    """Take out of `inlined` the temporaries at which an expression would
+    grow deeper than `MAX_INLINE_DEPTH` operations: each becomes a statement
+    of its own (a fresh root, of depth 0)."""
+    depth: dict[Var, int] = {}
+    for eqn in region.eqns:
+        operands = [a for a in eqn.args if isinstance(a, Var) and a in inlined]
+        while operands and 1 + max(depth[a] for a in operands) > MAX_INLINE_DEPTH:
+            deepest = max(depth[a] for a in operands)
+            for a in operands:
+                if depth[a] == deepest:
+                    inlined.discard(a)
+            operands = [a for a in operands if a in inlined]
+        if eqn.outs and eqn.outs[0] in inlined:
+            depth[eqn.outs[0]] = 1 + max((depth[a] for a in operands), default=0)
 
 
 def region_statements(ctx: CodegenContext, region: Region, plan: RegionPlan | None = None) -> list[ast.stmt]:

@@ -9,6 +9,13 @@ parsed definition the way Python compiled the original -- inside its class
 ``from __future__`` flags -- and compares the code objects, ignoring
 positions (line numbers, columns, qualified names, which depend on where the
 definition stands, not on what it does).
+
+Nothing here recurses on the user's code: a definition Python compiled (a
+sum of thousands of terms, an `elif` chain of thousands of branches) is
+checked at Python's default recursion limit.  Compiling a tree of objects
+is limited well below compiling text on Python 3.11 and 3.12 (the tree is
+validated recursively, on the interpreter's stack), so a tree too deep for
+that is compiled from its text instead (`_compile_text`).
 """
 from __future__ import annotations
 
@@ -58,20 +65,6 @@ def compiles_to(def_text: str, func: types.FunctionType, file_text: str,
     return False
 
 
-def _compile_text(def_text: str, imports: list[str], path: list[str],
-                  code: types.CodeType) -> types.CodeType | None:
-    """`_compile` from the definition's text, for a definition that needs no
-    enclosing class or function (None for one that does: not checked)."""
-    if len(path) != 1:
-        return None
-    text = "".join(f"import {n}\n" for n in imports) + ("if 1:\n" + def_text if def_text[:1].isspace() else def_text)
-    try:
-        compiled = compile(text, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS, dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
-    return _find_code(compiled, path)
-
-
 def _parse_indented(text: str) -> ast.FunctionDef | None:
     """The definition in `text`, parsed with its indentation kept: dedenting
     would change the value of its multi-line strings (docstrings included)."""
@@ -93,6 +86,38 @@ def _compile(module: ast.Module, imports: list[str], path: list[str],
         compiled = compile(tree, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                            dont_inherit=True)
     except (SyntaxError, ValueError):
+        return None
+    return _find_code(compiled, path)
+
+
+def _compile_text(def_text: str, imports: list[str], path: list[str],
+                  code: types.CodeType) -> types.CodeType | None:
+    """`_compile` from text: the definition as it stands, under the same
+    wrappers (``def __srcgrad_enclosing__():`` for a closure, ``class C:``
+    for a method) written as header lines.  The wrappers' indentations are
+    prefixes of the definition's own, so the text nests no deeper than the
+    file Python compiled.  Decorators stay: they run where the ``def``
+    stands and are no part of its code."""
+    wrappers = path[:-1]
+    first = def_text.splitlines()[0] if def_text else ""
+    indent = first[:len(first) - len(first.lstrip())]
+    if len(indent) < len(wrappers):
+        return None
+    lines = [f"import {name}" for name in imports]
+    for level, name in enumerate(wrappers):
+        inner = indent[:level + 1] if level + 1 < len(wrappers) else indent
+        if name == _ENCLOSING:
+            freevars = [v for v in code.co_freevars if v != "__class__" or len(wrappers) == 1]
+            lines += [f"{indent[:level]}def {_ENCLOSING}():", f"{inner}{' = '.join(freevars)} = None"]
+        else:
+            lines.append(f"{indent[:level]}class {name}:")
+    if indent and not wrappers:
+        lines.append("if 1:")
+    text = "\n".join(lines + [def_text])
+    try:
+        compiled = compile(text, code.co_filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                           dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return _find_code(compiled, path)
 

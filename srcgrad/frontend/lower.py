@@ -279,13 +279,43 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         return tuple(self.expr(e) for e in node.elts)
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Value:
-        operand = self.atom(node.operand)
+        return self.operators(node)
+
+    def unary(self, node: ast.UnaryOp, operand: Value) -> Value:
+        operand = self.scalar(operand, node.operand)
         if isinstance(node.op, ast.UAdd):
             return operand
         prim = self.registry.by_operator.get(type(node.op))
         if prim is None:
             raise self.fail(f"unary operator {type(node.op).__name__} is not supported", node)
         return self.apply(prim, operand)
+
+    def operators(self, root: ast.expr) -> Value:
+        """The value of a tree of arithmetic operators (``BinOp``, ``UnaryOp``).
+
+        Python's parser takes such trees thousands of levels deep without
+        brackets (``a + b + ... `` is left-deep, ``a ** b ** ...`` right-deep,
+        ``- - x`` a chain), so they are walked with an explicit stack, never
+        by recursion; operands are evaluated left to right, as Python does.
+        Other operands (calls, subscripts, brackets) nest at most as deep as
+        Python's parser allows brackets (200 levels)."""
+        values: list[Value] = []
+        todo: list[tuple[ast.expr, bool]] = [(root, False)]
+        while todo:
+            node, operands_done = todo.pop()
+            if operands_done:
+                if isinstance(node, ast.BinOp):
+                    right = values.pop()
+                    values.append(self.binary(node.op, values.pop(), right, node))
+                else:
+                    values.append(self.unary(node, values.pop()))
+            elif isinstance(node, ast.BinOp):
+                todo += [(node, True), (node.right, False), (node.left, False)]
+            elif isinstance(node, ast.UnaryOp):
+                todo += [(node, True), (node.operand, False)]
+            else:
+                values.append(self.expr(node))
+        return values[0]
 
     def apply(self, prim: Any, *args: Atom) -> Atom:
         """Apply a primitive, computing it now when every operand is a
@@ -298,7 +328,7 @@ class Lowering(ControlFlowLowering, SequenceLowering):
         return self.b.apply(prim, *args)
 
     def expr_BinOp(self, node: ast.BinOp) -> Value:
-        return self.binary(node.op, self.expr(node.left), self.expr(node.right), node)
+        return self.operators(node)
 
     def binary(self, op: ast.operator, left: Value, right: Value, node: ast.AST) -> Value:
         prim = self.registry.by_operator.get(type(op))
