@@ -89,10 +89,9 @@ def _emit_with_results_in_place(ctx: CodegenContext, region: Any, plan: RegionPl
         definer = region.eqns[plan.definer[r]]
         if current is None or current == name or definer.regions or definer in ctx.handled:
             continue      # (a value the loop header defines keeps the header's name)
-        shared = any(n == current and v is not r for v, n in ctx.namer.names.items())
-        if not shared and free_at(name, r):
+        if not ctx.namer.shared(current, r) and free_at(name, r):
             _rename(stmts, current, name)
-            ctx.namer.names[r] = name
+            ctx.namer.rename(r, name)
             ctx.namer.release(current)     # no longer used anywhere: free for later values
     return stmts
 

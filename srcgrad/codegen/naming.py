@@ -88,14 +88,30 @@ class Namer:
     def __init__(self, reserved: set[str]) -> None:
         self.taken: set[str] = set(reserved) | set(keyword.kwlist)
         self.names: dict[Var, str] = {}
+        self._holders: dict[str, set[Var]] = {}      # name -> the vars it names (the reverse of `names`)
         self._next: dict[str, int] = {}              # base -> smallest index that may be free
         self._origin: dict[str, tuple[str, int]] = {}  # allocated name -> (base, index)
 
     def fix(self, var: Var, name: str) -> str:
         """Give `var` exactly `name` (parameters)."""
-        self.names[var] = name
+        self._set(var, name)
         self.taken.add(name)
         return name
+
+    def rename(self, var: Var, name: str) -> None:
+        """`var`, named already, is called `name` from now on."""
+        self._set(var, name)
+
+    def shared(self, name: str, var: Var) -> bool:
+        """Whether a var other than `var` is called `name`."""
+        return any(v is not var for v in self._holders.get(name, ()))
+
+    def _set(self, var: Var, name: str) -> None:
+        old = self.names.get(var)
+        if old is not None:
+            self._holders[old].discard(var)
+        self.names[var] = name
+        self._holders.setdefault(name, set()).add(var)
 
     def fresh(self, base: str) -> str:
         """A name not taken yet, ``base`` or ``base_N``, taken from now on."""
@@ -115,7 +131,7 @@ class Namer:
         if found is not None:
             return found
         candidate = self.fresh(_clean(var.hint) if var.hint else _clean(fallback))
-        self.names[var] = candidate
+        self._set(var, candidate)
         return candidate
 
     def release(self, name: str) -> None:

@@ -22,15 +22,19 @@ class _Names:
         self.names: dict[Var, str] = {}
         self.used: set[str] = set()
         self.temps = 0
+        self.suffix: dict[str, int] = {}     # hint -> the last suffix tried (naming stays O(1))
 
     def __call__(self, var: Var) -> str:
         name = self.names.get(var)
         if name is None:
             if var.hint:
-                name, n = var.hint, 0
+                name, n = var.hint, self.suffix.get(var.hint, 0)
+                if n:
+                    name = f"{var.hint}_{n}"
                 while name in self.used:
                     n += 1
                     name = f"{var.hint}_{n}"
+                self.suffix[var.hint] = n
             else:
                 self.temps += 1
                 name = f"t{self.temps}"
