@@ -57,6 +57,11 @@ def dead_code_region(region: Region, sweep: Sweep) -> Region:
         _PRIMAL_ERRORS.reset(token)
 
 
+def primal_errors_kept() -> bool:
+    """Whether the function being cleaned keeps failing primal work."""
+    return _PRIMAL_ERRORS.get()
+
+
 def must_keep(eqn: Eqn, derivative: bool = False) -> bool:
     """Whether `eqn` must run even if nothing reads its outputs: it has an
     effect, or it is primal code that may raise.  Inside derivative code

@@ -27,6 +27,7 @@ arguments are read.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -34,6 +35,10 @@ from ..ir.core import Atom, Eqn, Region, Var
 from ..primitives.control import COND, FOR_RANGE, WHILE_LOOP, LoopParts
 
 Keep = Callable[[Eqn], bool]
+
+# structured equation -> {(wanted outputs, keep): what it reads}, for `keep`
+# None; entries go with their equations (answers are sets callers only read)
+_MEMO: "weakref.WeakKeyDictionary[Eqn, dict]" = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,12 @@ class LoopLiveness:
 
 
 def reads(region: Region, roots: Iterable[Atom], keep: Keep | None = None, memo: dict | None = None) -> set[Var]:
-    """The vars of `region` (its params included) that `roots` depend on."""
-    memo = {} if memo is None else memo
+    """The vars of `region` (its params included) that `roots` depend on.
+    What a structured equation reads is remembered in `memo` per equation
+    (IR is immutable), so asking again about nested code costs nothing; with
+    no `keep` the answers are remembered for good, with one the caller says
+    for how long (what `keep` answers may depend on the transform)."""
+    memo = memo if memo is not None else (_MEMO if keep is None else weakref.WeakKeyDictionary())
     needed = {r for r in roots if isinstance(r, Var)}
     for eqn in reversed(region.eqns):
         if keep is not None and keep(eqn):
@@ -67,11 +76,15 @@ def reads(region: Region, roots: Iterable[Atom], keep: Keep | None = None, memo:
 
 
 def _cond_reads(eqn: Eqn, wanted: frozenset[int], keep: Keep | None, memo: dict) -> set[Var]:
+    answers = memo.setdefault(eqn, {})
+    if (wanted, keep) in answers:
+        return answers[wanted, keep]
     found = {eqn.args[0]} if isinstance(eqn.args[0], Var) else set()
     for key in ("then", "else"):
         region = eqn.param(key)
         inside = reads(region, [region.results[j] for j in wanted], keep, memo)
         found.update(a for p, a in zip(region.params, eqn.args[1:]) if p in inside and isinstance(a, Var))
+    answers[wanted, keep] = found
     return found
 
 
@@ -79,10 +92,10 @@ def loop_liveness(eqn: Eqn, wanted: frozenset[int], keep: Keep | None = None,
                   memo: dict | None = None) -> LoopLiveness:
     """The live state of loop `eqn` when its outputs at positions `wanted`
     are needed (see the module docstring)."""
-    memo = {} if memo is None else memo
-    key = (eqn, wanted, keep)
-    if key in memo:
-        return memo[key]
+    memo = memo if memo is not None else (_MEMO if keep is None else weakref.WeakKeyDictionary())
+    answers = memo.setdefault(eqn, {})
+    if (wanted, keep) in answers:
+        return answers[wanted, keep]
     parts = LoopParts.of(eqn)
     _, state_p, _ = parts.body_params()
     results = parts.state_results()
@@ -100,7 +113,7 @@ def loop_liveness(eqn: Eqn, wanted: frozenset[int], keep: Keep | None = None,
             break
         live = grown
     found = LoopLiveness(frozenset(live), body_reads, cond_reads)
-    memo[key] = found
+    answers[wanted, keep] = found
     return found
 
 

@@ -18,16 +18,28 @@ After::
 """
 from __future__ import annotations
 
+import weakref
+
 from ..ir.core import Eqn, Region, Var
 from ..primitives.control import COND, FOR_RANGE, WHILE_LOOP, LoopParts
-from .dce import must_keep
+from .dce import must_keep, primal_errors_kept
 from .liveness import loop_liveness, reads
+
+
+# What `must_keep` answers depends on whether the transform keeps failing
+# primal work (`dce.primal_errors_kept`): one memo of `liveness` per answer.
+_MEMOS: dict[bool, "weakref.WeakKeyDictionary"] = {True: weakref.WeakKeyDictionary(),
+                                                   False: weakref.WeakKeyDictionary()}
+
+
+def _memo() -> "weakref.WeakKeyDictionary":
+    return _MEMOS[primal_errors_kept()]
 
 
 def _reads(region: Region, roots: list) -> set[Var]:
     """Vars the computation of `roots` reads in `region` (params included),
     looking inside nested conditionals and loops (`liveness.reads`)."""
-    return reads(region, roots, must_keep)
+    return reads(region, roots, must_keep, _memo())
 
 
 def _live_eqns(region: Region, needed: set[Var]) -> tuple[Eqn, ...]:
@@ -41,7 +53,9 @@ def _live_eqns(region: Region, needed: set[Var]) -> tuple[Eqn, ...]:
         if not (must_keep(e) or any(o in needed for o in e.outs)):
             continue
         prune = e.prim.hooks.get("prune")
-        if prune is not None:
+        if prune is not None and any(isinstance(a, Var) and a not in needed for a in e.args):
+            # it reads a value `needed` leaves out (dead in it too): prune it
+            # now; otherwise the sweep does when it reaches its region
             e = prune(e, needed) or e
         kept.append(e)
     return tuple(kept)
@@ -80,7 +94,7 @@ def _prune_loop(eqn: Eqn, live: set[Var]) -> Eqn | None:
     exit_live = parts.has_exit
     if not any(o in live for o in eqn.outs) and not must_keep(eqn):
         return None      # nothing reads it: the same rule `_reads` applies to enclosing regions
-    found = loop_liveness(eqn, frozenset(j for j, o in enumerate(eqn.outs) if o in live), must_keep)
+    found = loop_liveness(eqn, frozenset(j for j, o in enumerate(eqn.outs) if o in live), must_keep, _memo())
     keep, reads, cond_reads = set(found.state), found.body_reads, found.cond_reads
     if len(keep) == parts.n_state and all(p in reads for p in free_p):
         return eqn
