@@ -360,3 +360,28 @@ def test_loop_state_that_is_never_read_carries_no_derivative(mode: str) -> None:
         h = 1e-6
         fd = (read_after(x + h) - read_after(x - h)) / (2 * h)
         assert grad(read_after, mode=mode)(x) == pytest.approx(fd, rel=1e-6)
+
+
+README_KINKS_SOURCE = '''
+import math
+
+
+def sqrt_of_square(x):
+    return math.sqrt(x * x)
+
+
+def square_root(x):
+    return x ** 0.5
+'''
+
+
+def test_readme_at_kinks_statements_about_modes() -> None:
+    # README "At kinks": the same value in either mode, and in jacobian (inf * 0);
+    # Taylor mode one step past an infinite derivative of a fractional power
+    module = load(README_KINKS_SOURCE, "mode_readme_kinks")
+    for run in (grad(module.sqrt_of_square), grad(module.sqrt_of_square, mode="forward"),
+                grad(module.sqrt_of_square, mode="reverse"), srcgrad.jacobian(module.sqrt_of_square)):
+        assert math.isnan(run(0.0))
+    assert grad(module.square_root, order=2)(0.0) == -math.inf
+    assert math.isnan(grad(module.square_root, order=2, mode="reverse")(0.0))
+    assert grad(module.square_root, order=2)(4.0) == -0.25 * 4.0 ** -1.5       # by hand
