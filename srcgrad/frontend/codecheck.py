@@ -35,15 +35,11 @@ _IGNORED_FLAGS = _FUTURE_FLAGS | inspect.CO_NESTED
 _ENCLOSING = "__srcgrad_enclosing__"
 
 
-def compiles_to(def_text: str, func: types.FunctionType, file_text: str,
-                parsed: ast.FunctionDef | None = None) -> bool:
+def compiles_to(def_text: str, func: types.FunctionType, file_text: str) -> bool:
     """Whether compiling `def_text`, a definition as it stands (indented) in
-    `file_text`, gives ``func.__code__`` (up to positions).  `parsed` is the
-    definition already parsed from `def_text` itself, if the caller has it
-    (an unindented one: parsing dedented text would change the value of an
-    indented definition's multi-line strings)."""
+    `file_text`, gives ``func.__code__`` (up to positions)."""
     code = func.__code__
-    node = parsed if parsed is not None else _parse_indented(def_text)
+    node = _parse_indented(def_text)
     if node is None:
         return False
     module, path = _definition_module(node, code, getattr(func, "__qualname__", code.co_name))
